@@ -1,0 +1,21 @@
+// Package probe is the engine of stickyprobe: it plays many simulated users
+// ("sessions") against one or more load-balancer frontends and emits one
+// Event per request, describing who served it and what happened to the
+// affinity token.
+//
+// Sessions are data, not goroutines. A fixed pool of workers serves them in
+// rounds; each round visits the sessions that still have requests in a new
+// random order. A fixed order would hide breakage: with plain round robin,
+// N sessions served in the same order each round, N a multiple of the
+// number of servers, land on "their" server every time.
+//
+// Every session has its own RFC 6265 cookie jar (net/http/cookiejar with the
+// public suffix list). The probe manages the jar itself rather than letting
+// http.Client do it, so it knows exactly whether the token was sent, whether
+// the response set or deleted it, and whether the jar refused it and why.
+// A small control group of sessions never stores a cookie: if they do not
+// change backend either, the run could not have seen breakage.
+//
+// The package knows nothing about rendering; report turns the event stream
+// into a verdict.
+package probe

@@ -1,0 +1,77 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// ErrorKind is a small, stable set of failure classes, so reports and
+// metrics can count them without leaking error strings into labels.
+type ErrorKind string
+
+const (
+	ErrTimeout  ErrorKind = "timeout"  // no answer within --timeout
+	ErrRefused  ErrorKind = "refused"  // connection refused: nothing listening
+	ErrReset    ErrorKind = "reset"    // connection reset by the peer
+	ErrEOF      ErrorKind = "eof"      // connection closed before a full response
+	ErrDNS      ErrorKind = "dns"      // the host name did not resolve
+	ErrTLS      ErrorKind = "tls"      // handshake or certificate failure
+	ErrProtocol ErrorKind = "protocol" // the answer was not valid HTTP
+	ErrHTTP5xx  ErrorKind = "http-5xx" // the LB or the backend answered 5xx
+	ErrCanceled ErrorKind = "canceled" // the run was stopped; not the target's fault
+	ErrOther    ErrorKind = "other"
+)
+
+// classifyError sorts a transport error into an ErrorKind. runCtx is the
+// run's context: a request cut short because the user pressed Ctrl-C is
+// canceled, not a timeout.
+func classifyError(runCtx context.Context, err error) ErrorKind {
+	if runCtx.Err() != nil {
+		return ErrCanceled
+	}
+	var (
+		dnsErr  *net.DNSError
+		certErr *tls.CertificateVerificationError
+		recErr  tls.RecordHeaderError
+		unkErr  x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invErr  x509.CertificateInvalidError
+		alert   tls.AlertError
+	)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return ErrTimeout
+	case errors.As(err, &dnsErr):
+		return ErrDNS
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ErrRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return ErrReset
+	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &unkErr),
+		errors.As(err, &hostErr), errors.As(err, &invErr), errors.As(err, &alert):
+		return ErrTLS
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return ErrEOF
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return ErrTimeout
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "malformed HTTP"), strings.Contains(msg, "invalid header"),
+		strings.Contains(msg, "unsupported transfer"), strings.Contains(msg, "bad status"):
+		// net/http returns these as plain strings.
+		return ErrProtocol
+	case strings.Contains(msg, "tls:"), strings.Contains(msg, "x509:"):
+		return ErrTLS
+	}
+	return ErrOther
+}

@@ -1,0 +1,43 @@
+package probe
+
+import "time"
+
+// Event is the record of one request. Events of one session are emitted in
+// order of Seq. Only the affinity token's value is recorded: other cookies
+// may be users' credentials and never leave the jar.
+type Event struct {
+	Session  int           `json:"session"`
+	Control  bool          `json:"control,omitempty"` // the session belongs to the control group
+	Seq      int           `json:"seq"`               // 0-based request number within the session
+	Frontend string        `json:"frontend"`          // the target URL the request was sent to
+	Local    string        `json:"local,omitempty"`   // local address of the connection
+	Start    time.Time     `json:"start"`
+	Latency  time.Duration `json:"latency_ns"`
+	Status   int           `json:"status,omitempty"`
+	Error    ErrorKind     `json:"error,omitempty"`
+	Detail   string        `json:"detail,omitempty"`  // the error's text, for humans
+	Backend  string        `json:"backend,omitempty"` // "" when the response did not say
+
+	TokenName    string  `json:"token_name,omitempty"`    // "" while the run has not learned it
+	TokenHeld    bool    `json:"token_held,omitempty"`    // the jar held the token before this request
+	TokenSent    string  `json:"token_sent,omitempty"`    // value sent, "" when not sent
+	TokenSet     string  `json:"token_set,omitempty"`     // value the response set
+	TokenDeleted bool    `json:"token_deleted,omitempty"` // the response expired the token
+	TokenRefused Refusal `json:"token_refused,omitempty"` // why the jar would not send back what was set
+	Reused       bool    `json:"reused,omitempty"`        // the request went over a reused connection
+}
+
+// Failed reports whether the request failed: no response, or a 5xx.
+func (e *Event) Failed() bool { return e.Error != "" && e.Error != ErrCanceled }
+
+// Refusal says why a cookie set by a response will not be sent back.
+type Refusal string
+
+const (
+	RefusedDomain       Refusal = "domain"           // Domain attribute does not match the host
+	RefusedPublicSuffix Refusal = "public-suffix"    // Domain attribute is a public suffix
+	RefusedSecure       Refusal = "secure-over-http" // Secure cookie on a plain-http origin
+	RefusedPath         Refusal = "path"             // Path attribute does not cover the URL
+	RefusedExpired      Refusal = "expired"          // a value was set with an expiry in the past
+	RefusedInvalid      Refusal = "invalid"          // the Set-Cookie line could not be parsed
+)

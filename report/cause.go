@@ -1,0 +1,62 @@
+package report
+
+// Cause explains why a session switched backend.
+type Cause string
+
+const (
+	CauseNoToken         Cause = "no-token"
+	CauseTokenRefused    Cause = "token-refused"
+	CauseTokenNotSent    Cause = "token-not-sent"
+	CauseTokenIgnored    Cause = "token-ignored"
+	CauseTokenReassigned Cause = "token-reassigned"
+	CauseAfterError      Cause = "after-error"
+	CauseUnexplained     Cause = "unexplained"
+)
+
+// Causes lists every cause in the order reports show them: configuration
+// mistakes first, then what the LB did with a token it got.
+var Causes = []Cause{
+	CauseNoToken, CauseTokenRefused, CauseTokenNotSent, CauseTokenIgnored,
+	CauseTokenReassigned, CauseAfterError, CauseUnexplained,
+}
+
+func causeIndex(c Cause) int {
+	for i, x := range Causes {
+		if x == c {
+			return i
+		}
+	}
+	return len(Causes) - 1
+}
+
+// Hint names the likely configuration mistake behind a cause, in HAProxy's
+// words (other load balancers have the same knobs under other names).
+func (c Cause) Hint() string {
+	switch c {
+	case CauseNoToken:
+		return "The LB never set the affinity cookie, or only deleted it. Check that the backend has " +
+			"`cookie SERVERID insert indirect nocache` and that every `server` line has `cookie <value>` " +
+			"(without it HAProxy 2.6 expires the cookie on every response, and `haproxy -c` does not warn). " +
+			"`mode tcp` cannot set cookies; `postonly` skips GET traffic."
+	case CauseTokenRefused:
+		return "The LB set the cookie but a browser refuses it. Check the `cookie` line's `domain` " +
+			"(it must match the host users open) and `secure` (needs https), and the cookie's Path."
+	case CauseTokenNotSent:
+		return "The client held the cookie but did not send it on this URL: its Path is narrower than " +
+			"the application, or it expired (`maxlife`, `maxidle`, Max-Age/Expires)."
+	case CauseTokenIgnored:
+		return "The client sent the cookie, another server answered and no new cookie was set: the LB " +
+			"does not know this cookie value (cookie values changed by a deploy, another LB node with " +
+			"different `cookie` values) or persistence is off for this request (`ignore-persist`)."
+	case CauseTokenReassigned:
+		return "The client sent the cookie but the LB chose another server and set a new cookie: " +
+			"`option redispatch` after the pinned server went down or into maintenance, `maxidle`/`maxlife` " +
+			"expiry, or the server was removed."
+	case CauseAfterError:
+		return "The switch followed a failed request: the pinned server failed or was overloaded and the " +
+			"LB failed over. Check the server's health (`check`), `option redispatch` and `retries`."
+	}
+	return "No evidence explains the switch: the LB does not apply persistence to this traffic. With " +
+		"`--token source`, check `balance source` / `stick on src` and any proxy or NAT that changes the " +
+		"client address; with cookies, use `--id` to name the backend reliably."
+}

@@ -1,0 +1,262 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/stickyprobe/stickyprobe/probe"
+)
+
+// Schema names the version of the JSON report. Fields are only added
+// within a version.
+const Schema = "stickyprobe.report/v1"
+
+// Verdict is the outcome of a run.
+type Verdict string
+
+const (
+	Pass         Verdict = "pass"
+	Fail         Verdict = "fail"
+	Inconclusive Verdict = "inconclusive" // the run could not have seen breakage
+	Error        Verdict = "error"        // the probe could not run
+)
+
+// Run describes how the run was made; the caller fills it in.
+type Run struct {
+	Targets     []string  `json:"targets"`
+	Identify    string    `json:"identify"`
+	Token       string    `json:"token"`
+	TokenName   string    `json:"token_name,omitempty"` // learned or given cookie name
+	Conn        string    `json:"conn"`
+	Seed        uint64    `json:"seed"`
+	Started     time.Time `json:"started"`
+	DurationS   float64   `json:"duration_s"`
+	Interrupted bool      `json:"interrupted,omitempty"` // stopped by the user: the report is partial
+	Truncated   bool      `json:"truncated,omitempty"`   // stopped by --max-duration
+}
+
+// Report is a closed summary: everything renderers need.
+type Report struct {
+	Schema     string                    `json:"schema"`
+	Verdict    Verdict                   `json:"verdict"`
+	Reasons    []string                  `json:"reasons"`
+	Run        Run                       `json:"run"`
+	Summary    Counts                    `json:"summary"`
+	Control    Control                   `json:"control"`
+	Causes     map[Cause]int             `json:"causes"`
+	Hints      map[Cause]string          `json:"hints,omitempty"`
+	Refusals   map[probe.Refusal]int     `json:"refusals,omitempty"`
+	Backends   map[string]Backend        `json:"backends"`
+	Errors     map[probe.ErrorKind]int64 `json:"errors"`
+	Thresholds Thresholds                `json:"thresholds"`
+	LatencyMS  Latency                   `json:"latency_ms"`
+	Samples    []*Sample                 `json:"samples"`
+}
+
+// Counts are about the measured sessions; requests and errors count every
+// request the probe sent, control group included.
+type Counts struct {
+	Sessions     int     `json:"sessions"`
+	Sticky       int     `json:"sticky_sessions"`
+	Broken       int     `json:"broken_sessions"`
+	Unidentified int     `json:"unidentified_sessions"` // fewer than two responses named a backend
+	Stickiness   float64 `json:"stickiness"`            // sticky ÷ (sticky + broken)
+	Requests     int64   `json:"requests"`
+	Errors       int64   `json:"errors"`
+	ErrorRate    float64 `json:"error_rate"`
+	Switches     int64   `json:"switches"`
+}
+
+// Control is the control group's result: how sensitive the run was.
+type Control struct {
+	Sessions    int     `json:"sessions"`
+	Judged      int     `json:"judged"`
+	Switched    int     `json:"switched"`
+	Sensitivity float64 `json:"sensitivity"` // switched ÷ judged: the chance an unpinned session was caught
+}
+
+// Backend counts sessions pinned to a backend and requests it served.
+type Backend struct {
+	Sessions int   `json:"sessions"`
+	Requests int64 `json:"requests"`
+}
+
+// Thresholds the verdict was judged against.
+type Thresholds struct {
+	MinStickiness float64 `json:"min_stickiness"`
+	MaxErrorRate  float64 `json:"max_error_rate"`
+}
+
+// Latency percentiles in milliseconds, over requests that got a response.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+
+// Close derives the report. run is copied into it as given, with the token
+// name filled in if the summary learned it.
+func (s *Summary) Close(run Run) *Report {
+	if run.TokenName == "" {
+		run.TokenName = s.tokenName
+	}
+	r := &Report{
+		Schema:     Schema,
+		Run:        run,
+		Causes:     make(map[Cause]int),
+		Hints:      make(map[Cause]string),
+		Refusals:   make(map[probe.Refusal]int),
+		Backends:   make(map[string]Backend),
+		Errors:     make(map[probe.ErrorKind]int64, len(s.errKinds)),
+		Thresholds: Thresholds{MinStickiness: s.opts.MinStickiness, MaxErrorRate: s.opts.MaxErrorRate},
+		LatencyMS: Latency{
+			P50: ms(s.latency.quantile(0.50)), P90: ms(s.latency.quantile(0.90)),
+			P99: ms(s.latency.quantile(0.99)), Max: ms(s.latency.max),
+		},
+		Samples: s.samples,
+	}
+	if r.Samples == nil {
+		r.Samples = []*Sample{}
+	}
+	for k, v := range s.errKinds {
+		r.Errors[k] = v
+	}
+	for i, name := range s.names {
+		b := r.Backends[name]
+		b.Requests = s.backendRq[i]
+		r.Backends[name] = b
+	}
+	c := &r.Summary
+	for i := range s.sessions {
+		st := &s.sessions[i]
+		if !st.seen {
+			continue
+		}
+		c.Switches += int64(st.switches)
+		judged := st.identified >= 2
+		if st.control {
+			r.Control.Sessions++
+			if judged {
+				r.Control.Judged++
+			}
+			if st.switches > 0 {
+				r.Control.Switched++
+			}
+			continue
+		}
+		c.Sessions++
+		if st.pin >= 0 {
+			b := r.Backends[s.names[st.pin]]
+			b.Sessions++
+			r.Backends[s.names[st.pin]] = b
+		}
+		switch {
+		case !judged:
+			c.Unidentified++
+		case st.switches > 0:
+			c.Broken++
+			cause := Causes[st.cause]
+			r.Causes[cause]++
+			r.Hints[cause] = cause.Hint()
+			if cause == CauseTokenRefused && st.refused != "" {
+				r.Refusals[st.refused]++
+			}
+		default:
+			c.Sticky++
+		}
+	}
+	if judged := c.Sticky + c.Broken; judged > 0 {
+		c.Stickiness = float64(c.Sticky) / float64(judged)
+	}
+	c.Requests, c.Errors = s.requests, s.errors
+	if c.Requests > 0 {
+		c.ErrorRate = float64(c.Errors) / float64(c.Requests)
+	}
+	if r.Control.Judged > 0 {
+		r.Control.Sensitivity = float64(r.Control.Switched) / float64(r.Control.Judged)
+	}
+	r.Verdict, r.Reasons = s.verdict(r)
+	return r
+}
+
+// verdict judges the report against the thresholds. A failure outranks
+// inconclusive: a switch seen is proof, whatever the control group did.
+func (s *Summary) verdict(r *Report) (Verdict, []string) {
+	c := r.Summary
+	switch {
+	case c.Requests == 0:
+		return Error, []string{"no request completed"}
+	case c.Errors == c.Requests:
+		return Error, []string{fmt.Sprintf("every request failed (%s)", topErrors(r.Errors))}
+	}
+	var fails []string
+	if c.ErrorRate > s.opts.MaxErrorRate {
+		fails = append(fails, fmt.Sprintf("error rate %.2f%% (%d of %d requests: %s) is above --max-error-rate %.2f%%",
+			100*c.ErrorRate, c.Errors, c.Requests, topErrors(r.Errors), 100*s.opts.MaxErrorRate))
+	}
+	if s.opts.ExpectSpread {
+		if len(r.Backends) < 2 {
+			fails = append(fails, fmt.Sprintf("expected spread over several backends, but every identified response came from %s", oneBackend(r.Backends)))
+		}
+		if len(fails) > 0 {
+			return Fail, fails
+		}
+		return Pass, []string{fmt.Sprintf("requests spread over %d backends", len(r.Backends))}
+	}
+	if c.Sticky+c.Broken == 0 {
+		return Error, append(fails, "no session could be judged: fewer than two responses per session named a backend (set --id to where the backend's name is)")
+	}
+	if c.Stickiness < s.opts.MinStickiness {
+		fails = append(fails, fmt.Sprintf("stickiness %.1f%%: %d of %d sessions changed backend (--min-stickiness %.1f%%)",
+			100*c.Stickiness, c.Broken, c.Sticky+c.Broken, 100*s.opts.MinStickiness))
+	}
+	if len(fails) > 0 {
+		return Fail, fails
+	}
+	ok := fmt.Sprintf("%d of %d sessions stayed on their backend", c.Sticky, c.Sticky+c.Broken)
+	switch {
+	case r.Control.Sessions == 0:
+		return Pass, []string{ok, "no control group (--control 0): the run's sensitivity was not measured"}
+	case r.Control.Switched == 0:
+		return Inconclusive, []string{ok, fmt.Sprintf("but none of the %d control sessions (which keep no cookies) changed backend either, "+
+			"so this run could not have seen broken persistence: one backend up, connection reuse (--conn), "+
+			"or source-address hashing", r.Control.Sessions)}
+	}
+	return Pass, []string{ok, fmt.Sprintf("%d of %d control sessions without cookies changed backend, so breakage would have shown",
+		r.Control.Switched, r.Control.Judged)}
+}
+
+func topErrors(m map[probe.ErrorKind]int64) string {
+	type kv struct {
+		k probe.ErrorKind
+		v int64
+	}
+	var list []kv
+	for k, v := range m {
+		list = append(list, kv{k, v})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].v > list[j].v || list[i].v == list[j].v && list[i].k < list[j].k })
+	out := ""
+	for i, e := range list {
+		if i == 3 {
+			break
+		}
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%d %s", e.v, e.k)
+	}
+	return out
+}
+
+func oneBackend(m map[string]Backend) string {
+	for k := range m {
+		return k
+	}
+	return "no backend (none identified)"
+}

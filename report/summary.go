@@ -1,0 +1,214 @@
+package report
+
+import (
+	"github.com/stickyprobe/stickyprobe/probe"
+)
+
+// Options are the thresholds and knobs of a summary.
+type Options struct {
+	MinStickiness float64
+	MaxErrorRate  float64
+	// ExpectSpread judges spread instead of stickiness (--token none).
+	ExpectSpread bool
+	// CookieToken is true when the token is a cookie (given or learned), so
+	// the absence of one is evidence.
+	CookieToken bool
+	// SamplesPerCause bounds the timelines kept; 0 means 3.
+	SamplesPerCause int
+}
+
+// maxInterned caps distinct backend names and token values; beyond it they
+// are counted under "other", so a backend that names itself with a request
+// id cannot exhaust memory.
+const maxInterned = 4096
+
+// maxSampleSteps bounds one sample's timeline.
+const maxSampleSteps = 12
+
+// step is a compact record of one request, small enough to keep two per
+// session.
+type step struct {
+	seq     int32
+	backend int32 // interned; -1 unidentified
+	sent    int32 // interned token value; -1 none
+	set     int32 // interned token value; -1 none
+	latUS   int32
+	status  int16
+	err     probe.ErrorKind
+	refused probe.Refusal
+	deleted bool
+}
+
+// sessionState is everything kept per session between its events.
+type sessionState struct {
+	first, prev step
+	pin         int32 // backend of the first identified response; -1 none yet
+	requests    int32
+	identified  int32
+	switches    int32
+	cause       int8 // index in Causes; -1 sticky so far
+	sample      int32
+	refused     probe.Refusal // last refusal seen
+	seen        bool
+	control     bool
+	prevFailed  bool
+	deleted     bool // the LB deleted the token at least once
+}
+
+// Summary aggregates events. It is not safe for concurrent use: one
+// goroutine owns it.
+type Summary struct {
+	opts     Options
+	sessions []sessionState
+
+	names     []string // interned backend names
+	nameIdx   map[string]int32
+	values    []string // interned token values
+	valueIdx  map[string]int32
+	backendRq []int64 // requests per interned backend
+
+	requests, errors int64
+	errKinds         map[probe.ErrorKind]int64
+	latency          latencyHist
+	tokenName        string
+
+	samples  []*Sample
+	perCause [8]int // samples started per cause
+}
+
+// NewSummary returns an empty summary.
+func NewSummary(opts Options) *Summary {
+	if opts.SamplesPerCause <= 0 {
+		opts.SamplesPerCause = 3
+	}
+	return &Summary{
+		opts:     opts,
+		nameIdx:  make(map[string]int32),
+		valueIdx: make(map[string]int32),
+		errKinds: make(map[probe.ErrorKind]int64),
+	}
+}
+
+func intern(s string, list *[]string, idx map[string]int32) int32 {
+	if s == "" {
+		return -1
+	}
+	if i, ok := idx[s]; ok {
+		return i
+	}
+	if len(*list) >= maxInterned {
+		s = "other"
+		if i, ok := idx[s]; ok {
+			return i
+		}
+	}
+	i := int32(len(*list))
+	*list = append(*list, s)
+	idx[s] = i
+	return i
+}
+
+func (s *Summary) state(id int) *sessionState {
+	if id < 0 {
+		id = 0
+	}
+	for id >= len(s.sessions) {
+		s.sessions = append(s.sessions, sessionState{pin: -1, cause: -1, sample: -1})
+	}
+	return &s.sessions[id]
+}
+
+// Add takes one event. Events of a session must come in Seq order.
+func (s *Summary) Add(ev *probe.Event) {
+	st := s.state(ev.Session)
+	st.seen = true
+	st.control = ev.Control
+	if ev.TokenName != "" {
+		s.tokenName = ev.TokenName
+	}
+
+	s.requests++
+	if ev.Failed() {
+		s.errors++
+		s.errKinds[ev.Error]++
+	}
+	if ev.Error == "" || ev.Error == probe.ErrHTTP5xx {
+		s.latency.add(ev.Latency)
+	}
+
+	cur := step{
+		seq:     int32(ev.Seq),
+		backend: intern(ev.Backend, &s.names, s.nameIdx),
+		sent:    intern(ev.TokenSent, &s.values, s.valueIdx),
+		set:     intern(ev.TokenSet, &s.values, s.valueIdx),
+		latUS:   int32(min(ev.Latency.Microseconds(), 1<<31-1)),
+		status:  int16(ev.Status),
+		err:     ev.Error,
+		refused: ev.TokenRefused,
+		deleted: ev.TokenDeleted,
+	}
+	if cur.backend >= 0 {
+		for int(cur.backend) >= len(s.backendRq) {
+			s.backendRq = append(s.backendRq, 0)
+		}
+		s.backendRq[cur.backend]++
+	}
+
+	if st.requests == 0 {
+		st.first = cur
+	}
+	st.requests++
+	if cur.backend >= 0 {
+		st.identified++
+		switch {
+		case st.pin < 0:
+			st.pin = cur.backend
+		case cur.backend != st.pin:
+			st.switches++
+			if st.cause < 0 {
+				st.cause = int8(causeIndex(s.classify(st, ev)))
+				s.startSample(ev.Session, st, cur)
+			} else {
+				s.extendSample(st, cur, true)
+			}
+		default:
+			s.extendSample(st, cur, false)
+		}
+	} else {
+		s.extendSample(st, cur, false)
+	}
+	if ev.TokenRefused != "" {
+		st.refused = ev.TokenRefused
+	}
+	if ev.TokenDeleted {
+		st.deleted = true
+	}
+	st.prevFailed = ev.Failed()
+	st.prev = cur
+}
+
+// classify explains the first switch of a session, from the session's past
+// and the switching request. The token's absence outranks everything: a
+// session that never carried its token was never pinned, whatever else
+// happened.
+func (s *Summary) classify(st *sessionState, ev *probe.Event) Cause {
+	if s.opts.CookieToken && ev.TokenSent == "" {
+		switch {
+		case ev.TokenHeld:
+			return CauseTokenNotSent
+		case st.refused != "":
+			return CauseTokenRefused
+		}
+		return CauseNoToken
+	}
+	if st.prevFailed {
+		return CauseAfterError
+	}
+	if s.opts.CookieToken {
+		if ev.TokenSet != "" && ev.TokenSet != ev.TokenSent {
+			return CauseTokenReassigned
+		}
+		return CauseTokenIgnored
+	}
+	return CauseUnexplained
+}
