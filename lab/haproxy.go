@@ -1,0 +1,269 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	haproxyReadyTimeout  = 5 * time.Second  // start to first proxied response
+	haproxyRebindTimeout = 2 * time.Second  // Restart: the old port may linger briefly
+	haproxyCheckTimeout  = 10 * time.Second // `haproxy -c` should take milliseconds
+	haproxyPortTries     = 5                // fresh ports tried when the first bind loses a race
+	haproxyLogLimit      = 64 << 10         // Logs() keeps the last 64 KiB
+)
+
+// ErrHAProxyNotFound is returned by FindHAProxy (and so by StartHAProxy and
+// Start) when no haproxy binary is on PATH. Its text tells the user how to
+// install one.
+var ErrHAProxyNotFound = errors.New("haproxy not found in PATH; install it with: " +
+	"sudo apt-get install -y haproxy (Debian/Ubuntu), sudo dnf install -y haproxy (Fedora/RHEL), brew install haproxy (macOS)")
+
+// errBindFailed marks a start that failed only because the port was taken,
+// which callers handle by retrying (new port on first start, same port on
+// restart).
+var errBindFailed = errors.New("haproxy could not bind its port")
+
+// FindHAProxy returns the path of the haproxy binary on PATH, or
+// ErrHAProxyNotFound with install instructions.
+func FindHAProxy() (string, error) {
+	path, err := exec.LookPath("haproxy")
+	if err != nil {
+		return "", ErrHAProxyNotFound
+	}
+	return path, nil
+}
+
+// HAProxy is a real haproxy process running in the foreground (-db) with a
+// generated config in a private temp dir. It implements LoadBalancer. All
+// methods are safe for concurrent use; lifecycle operations are serialized.
+type HAProxy struct {
+	bin      string
+	port     int // fixed once StartHAProxy returns
+	backends []*Backend
+	logs     *boundedBuffer
+
+	mu      sync.Mutex
+	cfg     HAProxyConfig
+	cfgText string   // last rendered config, kept after Stop for display
+	dir     string   // temp dir holding haproxy.cfg; "" when stopped
+	proc    *process // nil when stopped
+}
+
+var _ LoadBalancer = (*HAProxy)(nil)
+
+// StartHAProxy validates cfg with `haproxy -c`, starts haproxy on a free
+// 127.0.0.1 port in front of backends, and returns once a request through
+// it has reached a backend. The ctx bounds startup only.
+func StartHAProxy(ctx context.Context, cfg HAProxyConfig, backends []*Backend) (*HAProxy, error) {
+	bin, err := FindHAProxy()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cfg.Render(1, backends); err != nil {
+		return nil, err // a bad config will not get better on another port
+	}
+	h := &HAProxy{
+		bin:      bin,
+		backends: append([]*Backend(nil), backends...),
+		logs:     newBoundedBuffer(haproxyLogLimit),
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var lastErr error
+	for try := 0; try < haproxyPortTries; try++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		// Another process can grab the port between freePort and haproxy's
+		// bind; that race is the only failure worth retrying.
+		if lastErr = h.startLocked(ctx, cfg, port); lastErr == nil {
+			h.port = port
+			return h, nil
+		}
+		if !errors.Is(lastErr, errBindFailed) || ctx.Err() != nil {
+			return nil, lastErr
+		}
+	}
+	return nil, fmt.Errorf("haproxy: no free port after %d tries: %w", haproxyPortTries, lastErr)
+}
+
+// Kind implements LoadBalancer.
+func (h *HAProxy) Kind() string { return "haproxy" }
+
+// Port implements LoadBalancer.
+func (h *HAProxy) Port() int { return h.port }
+
+// URL implements LoadBalancer.
+func (h *HAProxy) URL() string { return "http://" + loopbackAddr(h.port) + "/" }
+
+// Logs implements LoadBalancer: haproxy's output across all runs, with a
+// marker line before each start, bounded to the last 64 KiB.
+func (h *HAProxy) Logs() string { return h.logs.String() }
+
+// Config returns the rendered haproxy.cfg currently (or last) in use.
+func (h *HAProxy) Config() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cfgText
+}
+
+// Running reports whether the haproxy process is alive.
+func (h *HAProxy) Running() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.proc != nil && !h.proc.exited()
+}
+
+// Stop terminates haproxy (SIGTERM, then SIGKILL after 3 s), reaps it and
+// removes its temp dir. It is idempotent.
+func (h *HAProxy) Stop() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stopLocked()
+}
+
+// Restart stops haproxy and starts it again with the same config on the
+// same port, losing in-memory state such as stick tables. It also brings
+// back a stopped instance.
+func (h *HAProxy) Restart(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.stopLocked(); err != nil {
+		return err
+	}
+	return h.startSamePortLocked(ctx, h.cfg)
+}
+
+// Reconfigure switches to cfg on the same port. The new config is checked
+// with `haproxy -c` before the running instance is stopped, so a bad config
+// leaves the old one serving.
+func (h *HAProxy) Reconfigure(ctx context.Context, cfg HAProxyConfig) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	text, err := cfg.Render(h.port, h.backends)
+	if err != nil {
+		return err
+	}
+	dir, path, err := writeConfig(text)
+	if err != nil {
+		return err
+	}
+	err = h.check(ctx, path, text)
+	os.RemoveAll(dir)
+	if err != nil {
+		return err
+	}
+	if err := h.stopLocked(); err != nil {
+		return err
+	}
+	return h.startSamePortLocked(ctx, cfg)
+}
+
+func (h *HAProxy) stopLocked() error {
+	if h.proc == nil {
+		return nil
+	}
+	err := h.proc.stop()
+	if err == nil {
+		h.proc = nil
+	}
+	if h.dir != "" {
+		os.RemoveAll(h.dir)
+		h.dir = ""
+	}
+	return err
+}
+
+// startSamePortLocked retries the bind for a short while, since the port
+// we just released can stay busy for a moment.
+func (h *HAProxy) startSamePortLocked(ctx context.Context, cfg HAProxyConfig) error {
+	deadline := time.Now().Add(haproxyRebindTimeout)
+	for {
+		err := h.startLocked(ctx, cfg, h.port)
+		if err == nil || !errors.Is(err, errBindFailed) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// startLocked renders, validates and starts one haproxy run on port and
+// waits until it proxies. On failure nothing is left running or on disk.
+func (h *HAProxy) startLocked(ctx context.Context, cfg HAProxyConfig, port int) error {
+	// Own the extra lines: Restart re-renders cfg, and a caller mutating its
+	// slice afterwards must not change what a restart runs.
+	cfg.BackendLines = append([]string(nil), cfg.BackendLines...)
+	text, err := cfg.Render(port, h.backends)
+	if err != nil {
+		return err
+	}
+	dir, path, err := writeConfig(text)
+	if err != nil {
+		return err
+	}
+	if err := h.check(ctx, path, text); err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	fmt.Fprintf(h.logs, "--- stickyprobe: starting haproxy on %s ---\n", loopbackAddr(port))
+	p, err := startProcess(h.bin, []string{"-db", "-f", path}, h.logs)
+	if err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("haproxy: %w", err)
+	}
+	url := "http://" + loopbackAddr(port) + "/"
+	if err := waitProxying(ctx, p, url, haproxyReadyTimeout); err != nil {
+		stopErr := p.stop()
+		os.RemoveAll(dir)
+		out := p.out.String()
+		if strings.Contains(out, "cannot bind socket") {
+			return fmt.Errorf("%w %s:\n%s", errBindFailed, loopbackAddr(port), out)
+		}
+		return errors.Join(fmt.Errorf("haproxy on %s: %w\n--- haproxy output ---\n%s", loopbackAddr(port), err, out), stopErr)
+	}
+	h.proc, h.dir, h.cfg, h.cfgText = p, dir, cfg, text
+	return nil
+}
+
+// check runs `haproxy -c` so config mistakes surface as HAProxy's own
+// message rather than as a process that exits or never gets ready.
+func (h *HAProxy) check(ctx context.Context, path, text string) error {
+	ctx, cancel := context.WithTimeout(ctx, haproxyCheckTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, h.bin, "-c", "-f", path).CombinedOutput()
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("haproxy -c: %w", ctx.Err()) // not the config's fault
+	}
+	if err != nil {
+		return fmt.Errorf("haproxy rejected the generated config (%v):\n%s\n--- config ---\n%s",
+			err, strings.TrimSpace(string(out)), text)
+	}
+	return nil
+}
+
+// writeConfig puts text into haproxy.cfg in a fresh private temp dir.
+func writeConfig(text string) (dir, path string, err error) {
+	dir, err = os.MkdirTemp("", "stickyprobe-haproxy-")
+	if err != nil {
+		return "", "", fmt.Errorf("haproxy: config dir: %w", err)
+	}
+	path = filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("haproxy: write config: %w", err)
+	}
+	return dir, path, nil
+}

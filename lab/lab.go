@@ -1,0 +1,99 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// defaultBackends matches the seed article's three-server setup.
+const defaultBackends = 3
+
+// LoadBalancer is what the probe targets. It is an interface so other kinds
+// (nginx, Caddy, Apache) can be added without touching callers.
+type LoadBalancer interface {
+	Kind() string                      // e.g. "haproxy"
+	URL() string                       // "http://127.0.0.1:PORT/"
+	Port() int                         // the frontend port; stable across Restart
+	Restart(ctx context.Context) error // full stop + start on the same port; in-memory state (stick tables) is lost
+	Stop() error                       // idempotent
+	Logs() string                      // captured stdout+stderr (last 64 KiB)
+}
+
+// Options describes a lab: how many backends and how the load balancer in
+// front of them is configured.
+type Options struct {
+	Backends int            // default 3; names are "server1".."serverN"
+	Backend  BackendOptions // applied to every backend
+	HAProxy  HAProxyConfig
+}
+
+// Lab bundles the backends and the one load balancer in front of them.
+type Lab struct {
+	Backends []*Backend
+	LB       LoadBalancer
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// Start starts the backends, then HAProxy in front of them, and returns once
+// requests flow end to end. On error everything already started is stopped.
+func Start(ctx context.Context, opts Options) (*Lab, error) {
+	n := opts.Backends
+	if n < 0 {
+		return nil, fmt.Errorf("lab: Backends=%d must not be negative", n)
+	}
+	if n == 0 {
+		n = defaultBackends
+	}
+	// Check for haproxy first so a missing binary costs nothing and the
+	// install hint is the error the user sees.
+	if _, err := FindHAProxy(); err != nil {
+		return nil, err
+	}
+	l := &Lab{}
+	for i := 1; i <= n; i++ {
+		b, err := StartBackend(fmt.Sprintf("server%d", i), opts.Backend)
+		if err != nil {
+			return nil, errors.Join(err, l.Close())
+		}
+		l.Backends = append(l.Backends, b)
+	}
+	lb, err := StartHAProxy(ctx, opts.HAProxy, l.Backends)
+	if err != nil {
+		return nil, errors.Join(err, l.Close())
+	}
+	l.LB = lb
+	return l, nil
+}
+
+// Backend returns the backend called name (as seen in X-Backend), or nil.
+func (l *Lab) Backend(name string) *Backend {
+	for _, b := range l.Backends {
+		if b.Name() == name {
+			return b
+		}
+	}
+	return nil
+}
+
+// Close stops the load balancer and every backend. It is idempotent and
+// safe to call concurrently (e.g. from a test cleanup).
+func (l *Lab) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	var errs []error
+	if l.LB != nil {
+		errs = append(errs, l.LB.Stop())
+	}
+	for _, b := range l.Backends {
+		errs = append(errs, b.Stop())
+	}
+	return errors.Join(errs...)
+}
