@@ -20,7 +20,7 @@ func (r *Runner) do(runCtx context.Context, s *session) Event {
 		Session:   s.id,
 		Control:   s.control,
 		Seq:       s.seq,
-		Frontend:  u.String(),
+		Frontend:  s.target,
 		TokenName: r.TokenName(),
 		TokenHeld: s.held,
 	}
@@ -77,8 +77,25 @@ func (r *Runner) do(runCtx context.Context, s *session) Event {
 	}
 
 	r.observeToken(s, &ev, resp)
-	ev.Backend = r.ident.backend(resp.Header, body, ev.TokenSet, sentIdentity(r.ident, req, ev))
+	ev.Backend = r.ident.backend(resp.Header, body, r.setIdentity(resp, ev), sentIdentity(r.ident, req, ev))
 	return ev
+}
+
+// setIdentity is the value of the identity cookie the response set: the
+// token's, or another cookie's when the identity cookie is not the token
+// (--id cookie:A --token cookie:B, or --token source).
+func (r *Runner) setIdentity(resp *http.Response, ev Event) string {
+	name := r.ident.cookieName(ev.TokenName)
+	switch {
+	case name == "":
+		return ""
+	case name == ev.TokenName && r.tracksCookie():
+		return ev.TokenSet
+	}
+	if ts := inspectSetCookie(resp.Header.Values("Set-Cookie"), name, r.now()); ts.cookie != nil {
+		return ts.cookie.Value
+	}
+	return ""
 }
 
 // sentIdentity is the value of the identity cookie the request carried.
@@ -120,6 +137,9 @@ func (r *Runner) observeToken(s *session, ev *Event, resp *http.Response) {
 		s.held = false
 	case ts.refused != "":
 		ev.TokenRefused = ts.refused
+		if ts.refused == RefusedExpired {
+			s.held = false // the jar drops a cookie set with a past expiry
+		}
 	case ts.cookie != nil:
 		ev.TokenSet = ts.cookie.Value
 		if s.jar == nil {

@@ -149,9 +149,15 @@ dispatch:
 func (r *Runner) newSessions() []*session {
 	n := r.spec.Sessions + r.spec.Control()
 	sessions := make([]*session, n)
+	targets := make([]string, len(r.spec.URLs))
+	for i, u := range r.spec.URLs {
+		targets[i] = u.String()
+	}
 	for i := range sessions {
 		control := i >= r.spec.Sessions
-		sessions[i] = newSession(i, control, r.spec.URLs[i%len(r.spec.URLs)])
+		k := i % len(r.spec.URLs)
+		sessions[i] = newSession(i, control, r.spec.URLs[k])
+		sessions[i].target = targets[k] // one string per frontend, not per session
 	}
 	return sessions
 }

@@ -15,6 +15,7 @@ type session struct {
 	id        int
 	control   bool
 	frontend  *url.URL
+	target    string          // frontend.String(), shared by the sessions of one frontend
 	jar       *cookiejar.Jar  // nil for a control session: it never stores anything
 	rt        *http.Transport // own keep-alive connection (--conn session), else nil
 	seq       int
@@ -23,7 +24,7 @@ type session struct {
 }
 
 func newSession(id int, control bool, frontend *url.URL) *session {
-	s := &session{id: id, control: control, frontend: frontend}
+	s := &session{id: id, control: control, frontend: frontend, target: frontend.String()}
 	if !control {
 		// cookiejar.New only fails on options it does not get here.
 		s.jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})

@@ -81,7 +81,8 @@ func inspectSetCookie(lines []string, name string, now time.Time) tokenSetting {
 			ts = tokenSetting{refused: RefusedInvalid}
 			continue
 		}
-		expired := c.MaxAge < 0 || (!c.Expires.IsZero() && !c.Expires.After(now))
+		// Max-Age takes precedence over Expires (RFC 6265 5.3, cookiejar).
+		expired := c.MaxAge < 0 || (c.MaxAge == 0 && !c.Expires.IsZero() && !c.Expires.After(now))
 		switch {
 		case expired && c.Value == "":
 			ts = tokenSetting{deleted: true}
@@ -114,7 +115,8 @@ func refusalReason(c *http.Cookie, u *url.URL) Refusal {
 	if c.Domain != "" {
 		domain := strings.ToLower(strings.TrimPrefix(c.Domain, "."))
 		if net.ParseIP(host) != nil {
-			if domain != host {
+			// cookiejar does not strip a leading dot for an IP host.
+			if strings.ToLower(c.Domain) != host {
 				return RefusedDomain
 			}
 		} else {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/scenarios"
@@ -30,7 +31,9 @@ func newDialer(spec scenarios.Spec) *dialer {
 }
 
 func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if to, ok := d.resolve[addr]; ok {
+	// Keys are lower-case (ParseResolve); net/http dials the URL's host
+	// as typed, so http://APP.example/ must still match.
+	if to, ok := d.resolve[strings.ToLower(addr)]; ok {
 		addr = to
 	}
 	return d.Dialer.DialContext(ctx, network, addr)

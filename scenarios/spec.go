@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -119,7 +120,7 @@ func (s Spec) Validate() error {
 		return bad("--concurrency %d: want 1..%d", s.Concurrency, MaxConcurrency)
 	case s.ControlSessions < -1 || s.ControlSessions > MaxSessions:
 		return bad("--control %d: want -1 (auto), 0 (none) or a count", s.ControlSessions)
-	case s.Rate < 0:
+	case !(s.Rate >= 0): // also NaN, which --rate NaN would give
 		return bad("--rate %g: want 0 (unlimited) or a positive number of requests per second", s.Rate)
 	case s.Think < 0:
 		return bad("--think %s: must not be negative", s.Think)
@@ -127,10 +128,32 @@ func (s Spec) Validate() error {
 		return bad("--timeout %s: must be positive", s.Timeout)
 	case s.MaxDuration <= 0:
 		return bad("--max-duration %s: must be positive", s.MaxDuration)
-	case s.MinStickiness < 0 || s.MinStickiness > 1:
+	case !(s.MinStickiness >= 0 && s.MinStickiness <= 1):
 		return bad("--min-stickiness %g: want a fraction between 0 and 1", s.MinStickiness)
-	case s.MaxErrorRate < 0 || s.MaxErrorRate > 1:
+	case !(s.MaxErrorRate >= 0 && s.MaxErrorRate <= 1):
 		return bad("--max-error-rate %g: want a fraction between 0 and 1", s.MaxErrorRate)
+	}
+	switch s.Identify.Kind {
+	case IdentifyAuto:
+	case IdentifyHeader, IdentifyCookie:
+		if s.Identify.Name == "" {
+			return bad("--id %s: no name", s.Identify.Kind)
+		}
+	case IdentifyBody:
+		if s.Identify.Pattern == nil {
+			return bad("--id body: no pattern")
+		}
+	default:
+		return bad("--id: unknown kind %q", s.Identify.Kind)
+	}
+	switch s.Token.Kind {
+	case TokenAuto, TokenSource, TokenNone:
+	case TokenCookie:
+		if s.Token.Name == "" {
+			return bad("--token cookie: no cookie name")
+		}
+	default:
+		return bad("--token: unknown kind %q", s.Token.Kind)
 	}
 	for _, u := range s.URLs {
 		if u.Scheme != "http" && u.Scheme != "https" {
@@ -153,10 +176,9 @@ func ParseURL(raw string) (*url.URL, error) {
 		return nil, errors.New("empty target URL")
 	}
 	u, err := url.Parse(raw)
-	if err == nil && u.Scheme != "" && u.Host == "" && u.Opaque != "" {
-		// "host:8080" parses as scheme "host"; treat it as a bare host.
-		u, err = url.Parse("http://" + raw)
-	} else if err == nil && u.Scheme == "" {
+	if !strings.Contains(raw, "://") && (err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque != "")) {
+		// "host:8080" parses as scheme "host", and "127.0.0.1:8080" or
+		// "[::1]:8080" not at all; treat them as a bare host.
 		u, err = url.Parse("http://" + raw)
 	}
 	if err != nil {
@@ -170,6 +192,12 @@ func ParseURL(raw string) (*url.URL, error) {
 	}
 	if u.Path == "" {
 		u.Path = "/"
+	}
+	// The probe requests u.String(). net/url accepts some hosts it cannot
+	// print back (an IPv6 zone with raw non-ASCII bytes): refuse them here
+	// rather than fail every request of the run.
+	if _, err := url.Parse(u.String()); err != nil {
+		return nil, fmt.Errorf("target %q: %v", raw, err)
 	}
 	return u, nil
 }
