@@ -137,7 +137,6 @@ func (s *Summary) Close(run Run) *Report {
 		if !st.seen {
 			continue
 		}
-		c.Switches += int64(st.switches)
 		judged := st.identified >= 2
 		if st.control {
 			r.Control.Sessions++
@@ -150,6 +149,7 @@ func (s *Summary) Close(run Run) *Report {
 			continue
 		}
 		c.Sessions++
+		c.Switches += int64(st.switches)
 		if st.pin >= 0 {
 			b := r.Backends[s.names[st.pin]]
 			b.Sessions++
@@ -200,6 +200,9 @@ func (s *Summary) verdict(r *Report) (Verdict, []string) {
 			100*c.ErrorRate, c.Errors, c.Requests, topErrors(r.Errors), 100*s.opts.MaxErrorRate))
 	}
 	if s.opts.ExpectSpread {
+		if len(r.Backends) == 0 {
+			return Error, append(fails, "no response named a backend, so spread could not be judged (set --id to where the backend's name is)")
+		}
 		if len(r.Backends) < 2 {
 			fails = append(fails, fmt.Sprintf("expected spread over several backends, but every identified response came from %s", oneBackend(r.Backends)))
 		}
