@@ -1,0 +1,42 @@
+# The two commands of the README's quick start are `make lab` and
+# `make test`; both install HAProxy first if it is missing.
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# Debian puts haproxy in /usr/sbin, which a normal user's PATH lacks.
+export PATH := $(PATH):/usr/sbin
+GO ?= go
+
+.PHONY: lab test build deps check fuzz bench clean
+
+lab: deps
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/stickyprobe lab
+
+test: deps check
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/stickyprobe ./cmd/stickyprobe
+
+deps:
+	@scripts/install-deps
+
+check:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
+	$(GO) vet ./...
+
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in ./scenarios ./probe; do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+bench:
+	bench/run
+
+clean:
+	rm -rf bin

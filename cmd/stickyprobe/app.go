@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// run is main without os.Exit, so tests drive the real command line.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	code := exitCode(err)
+	var ee *exitError
+	if err != nil && !(errors.As(err, &ee) && ee.err == errSilent) {
+		fmt.Fprintf(stderr, "stickyprobe: %v\n", err)
+	}
+	return code
+}
+
+// errSilent marks an exit whose story the report already told.
+var errSilent = errors.New("")
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "stickyprobe",
+		Usage:     "prove from the outside that a load balancer keeps each user on the same backend",
+		Version:   version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Description: "stickyprobe plays many simulated users, each with its own cookie jar, against a load\n" +
+			"balancer frontend, records which backend served every request and what happened to the\n" +
+			"affinity cookie, and says which sessions broke and why.\n\n" +
+			"Start with `stickyprobe lab` (a real HAProxy with good and broken configs on 127.0.0.1),\n" +
+			"then point `stickyprobe run` at your own frontend.",
+		Commands:        []*cli.Command{runCommand(), labCommand()},
+		HideHelpCommand: true,
+		// Exit codes are ours to map (see exit.go); urfave/cli's own
+		// handler would call os.Exit behind our back.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return fmt.Errorf("%w (see `%s --help`)", err, c.Command.HelpName)
+		},
+		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodesHelp + "\n",
+	}
+}

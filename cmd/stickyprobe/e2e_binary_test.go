@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stickyprobe/stickyprobe/report"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the real stickyprobe once per test run, so exit codes and
+// signals are tested as users meet them.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "stickyprobe-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "stickyprobe")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building stickyprobe: %v", buildErr)
+	}
+	return binPath
+}
+
+func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatal(err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestBinaryExitCodes(t *testing.T) {
+	textbook := startLB(t, preset(t, "textbook"))
+	broken := startLB(t, preset(t, "no-cookie"))
+	single := startLB(t, preset(t, "single-backend"))
+
+	// A port with nothing listening: bind it, note it, close it.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadURL := "http://" + l.Addr().String() + "/"
+	l.Close()
+
+	small := []string{"run", "--sessions", "12", "--requests", "4", "--rate", "0"}
+	tests := []struct {
+		name   string
+		args   []string
+		want   int
+		stderr string
+	}{
+		{"pass", append(small, textbook.URL()), exitPass, ""},
+		{"fail", append(small, broken.URL()), exitFail, ""},
+		{"bad flag", []string{"run", "--sessions", "many", textbook.URL()}, exitUsage, "--sessions"},
+		{"unknown flag", []string{"run", "--bogus", textbook.URL()}, exitUsage, "bogus"},
+		{"bad --id", []string{"run", "--id", "hdr:X", textbook.URL()}, exitUsage, "--id"},
+		{"no target", []string{"run"}, exitUsage, "no target"},
+		{"nothing listening", append(small, deadURL), exitCannotRun, "refused"},
+		{"inconclusive", append(small, single.URL()), exitInconclusive, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runBinary(t, tt.args...)
+			if code != tt.want {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.want, stdout, stderr)
+			}
+			if !strings.Contains(stderr+stdout, tt.stderr) {
+				t.Errorf("output does not mention %q:\n%s%s", tt.stderr, stdout, stderr)
+			}
+		})
+	}
+}
+
+// Ctrl-C mid-run stops the run, still writes the (partial) report and
+// exits 130.
+func TestBinaryInterruptWritesPartialReport(t *testing.T) {
+	h := startLB(t, preset(t, "textbook"))
+	jsonPath := filepath.Join(t.TempDir(), "report.json")
+	cmd := exec.Command(binary(t), "run", "--sessions", "20", "--requests", "100", "--rate", "40", "--json", jsonPath, h.URL())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running 15 s after Ctrl-C")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr.String())
+	}
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatalf("no partial report: %v", err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Run.Interrupted || rep.Summary.Requests == 0 || rep.Summary.Requests >= 2000 {
+		t.Errorf("partial report: interrupted=%v requests=%d, want interrupted with some but not all 2000+ requests", rep.Run.Interrupted, rep.Summary.Requests)
+	}
+}
+
+func TestHelpTeaches(t *testing.T) {
+	code, stdout, _ := runBinary(t, "run", "--help")
+	if code != 0 {
+		t.Fatalf("--help exit %d", code)
+	}
+	for _, want := range []string{"EXIT CODES", "inconclusive", "--conn", "a new TCP connection per request", "--resolve", "--max-duration"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("run --help lacks %q", want)
+		}
+	}
+}
+
+func TestLabCommandShowsEveryConfig(t *testing.T) {
+	code, stdout, stderr := runBinary(t, "lab", "--sessions", "12", "--requests", "4")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	want := map[string]string{
+		"textbook":         "PASS",
+		"no-cookie":        "FAIL",
+		"no-server-cookie": "FAIL",
+		"single-backend":   "INCONCLUSIVE",
+		"cookie-domain":    "FAIL",
+		"cookie-secure":    "FAIL",
+		"source":           "INCONCLUSIVE",
+	}
+	for name, verdict := range want {
+		line := ""
+		for _, l := range strings.Split(stdout, "\n") {
+			if strings.Contains(l, " "+name+" ") {
+				line = l
+				break
+			}
+		}
+		if !strings.Contains(line, verdict) {
+			t.Errorf("config %s: want %s in its row, got %q\n%s", name, verdict, line, stdout)
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stickyprobe/stickyprobe/lab"
+	"github.com/stickyprobe/stickyprobe/probe"
+	"github.com/stickyprobe/stickyprobe/report"
+)
+
+// startLB starts three real backends and a real haproxy with cfg in front
+// of them, all on 127.0.0.1, stopped when the test ends. A missing haproxy
+// fails the test: CI installs it, and a skip would hide that it did not.
+func startLB(t *testing.T, cfg lab.HAProxyConfig) *lab.HAProxy {
+	t.Helper()
+	if _, err := lab.FindHAProxy(); err != nil {
+		t.Fatal(err)
+	}
+	var backends []*lab.Backend
+	for i := 1; i <= 3; i++ {
+		b, err := lab.StartBackend("server"+strconv.Itoa(i), lab.BackendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Stop() })
+		backends = append(backends, b)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h, err := lab.StartHAProxy(ctx, cfg, backends)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Stop() })
+	return h
+}
+
+func preset(t *testing.T, name string) lab.HAProxyConfig {
+	t.Helper()
+	p, ok := lab.PresetByName(name)
+	if !ok {
+		t.Fatalf("no lab preset %q", name)
+	}
+	return p.Config
+}
+
+// hostArgs probes the LB under a real host name resolved to 127.0.0.1, as
+// users reach production: cookie jars treat loopback addresses as secure
+// origins and refuse Domain attributes on IPs, which would hide mistakes.
+func hostArgs(h *lab.HAProxy) []string {
+	port := strconv.Itoa(h.Port())
+	return []string{"--resolve", labHost + ":" + port + ":127.0.0.1", "http://" + labHost + ":" + port + "/"}
+}
+
+type probeResult struct {
+	code   int
+	report *report.Report
+	events []probe.Event
+	stdout string
+	stderr string
+}
+
+// probeRun runs `stickyprobe run` in-process with a JSON report and an
+// events file, and decodes both.
+func probeRun(t *testing.T, args ...string) probeResult {
+	t.Helper()
+	dir := t.TempDir()
+	jsonPath, eventsPath := filepath.Join(dir, "report.json"), filepath.Join(dir, "events.jsonl")
+	full := append([]string{"stickyprobe", "run", "--json", jsonPath, "--events", eventsPath, "--rate", "0", "--max-duration", "60s"}, args...)
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res := probeResult{code: run(ctx, full, &stdout, &stderr)}
+	res.stdout, res.stderr = stdout.String(), stderr.String()
+	if data, err := os.ReadFile(jsonPath); err == nil {
+		res.report = new(report.Report)
+		if err := json.Unmarshal(data, res.report); err != nil {
+			t.Fatalf("JSON report does not parse: %v", err)
+		}
+	}
+	if f, err := os.Open(eventsPath); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var ev probe.Event
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+				t.Fatalf("events line %q: %v", sc.Text(), err)
+			}
+			res.events = append(res.events, ev)
+		}
+	}
+	return res
+}
+
+func (r probeResult) mustReport(t *testing.T) *report.Report {
+	t.Helper()
+	if r.report == nil {
+		t.Fatalf("no JSON report written (exit %d)\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	return r.report
+}
