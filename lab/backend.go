@@ -34,6 +34,7 @@ type BackendOptions struct {
 // server a load balancer picked.
 type Backend struct {
 	name     string
+	instance string // random, per Backend: tells this backend from another on a reused port
 	opts     BackendOptions
 	addr     string // fixed at creation so Start can come back on the same address
 	requests atomic.Int64
@@ -56,13 +57,18 @@ func StartBackend(name string, opts BackendOptions) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: start backend %s: %w", name, err)
 	}
-	b := &Backend{name: name, opts: opts, addr: ln.Addr().String()}
+	b := &Backend{name: name, instance: randomToken(), opts: opts, addr: ln.Addr().String()}
 	b.serve(ln)
 	return b, nil
 }
 
 // Name is the backend's identity, sent in the X-Backend header.
 func (b *Backend) Name() string { return b.name }
+
+// Instance is a random id the backend sends in X-Lab-Instance. Names repeat
+// across labs (server1, server2, ...) and ports are reused by the kernel,
+// so only the instance says that a response came from this very backend.
+func (b *Backend) Instance() string { return b.instance }
 
 // Addr is "127.0.0.1:PORT"; it does not change across Stop/Start.
 func (b *Backend) Addr() string { return b.addr }
@@ -150,6 +156,7 @@ func (b *Backend) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	body := "backend: " + b.name + "\n"
 	h.Set("X-Backend", b.name)
+	h.Set("X-Lab-Instance", b.instance)
 	h.Set("Content-Type", "text/plain")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)

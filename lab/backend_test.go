@@ -86,7 +86,7 @@ func TestBackendStopStart(t *testing.T) {
 	if err := b.Stop(); err != nil {
 		t.Fatalf("second Stop: %v", err)
 	}
-	if !refuses(addr) || b.Running() {
+	if servedBy(addr, b) || b.Running() {
 		t.Fatal("stopped backend still accepts connections")
 	}
 	if _, err := c.Get("http://" + addr + "/"); err == nil {

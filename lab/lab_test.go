@@ -62,11 +62,11 @@ func TestLabCloseStopsEverything(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if !refuses(loopbackAddr(l.LB.Port())) {
-		t.Error("haproxy port still accepts after Close")
+	if servedBy(loopbackAddr(l.LB.Port()), l.Backends...) || h.Running() {
+		t.Error("haproxy still running after Close")
 	}
 	for _, b := range l.Backends {
-		if !refuses(b.Addr()) {
+		if servedBy(b.Addr(), b) || b.Running() {
 			t.Errorf("backend %s still accepts after Close", b.Name())
 		}
 	}
