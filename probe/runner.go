@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stickyprobe/stickyprobe/redact"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 )
 
@@ -26,11 +27,12 @@ type Runner struct {
 	seed      uint64
 	tokenName atomic.Pointer[string] // fixed, or learned from the first Set-Cookie
 	now       func() time.Time
+	trace     Trace // what is recorded besides the event's fixed fields
 }
 
 // NewRunner checks the spec and prepares a run. seed 0 picks a random seed;
 // Seed tells which one was used, so a run can be repeated.
-func NewRunner(spec scenarios.Spec) (*Runner, error) {
+func NewRunner(spec scenarios.Spec, opts ...Option) (*Runner, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -44,6 +46,12 @@ func NewRunner(spec scenarios.Spec) (*Runner, error) {
 	}
 	if r.seed == 0 {
 		r.seed = rand.Uint64()
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	if r.trace.Redactor == nil {
+		r.trace.Redactor = redact.New()
 	}
 	switch spec.Conn {
 	case scenarios.ConnFresh:
@@ -89,7 +97,7 @@ func (r *Runner) Run(ctx context.Context, out chan<- Event) error {
 	runCtx, cancel := context.WithTimeoutCause(ctx, r.spec.MaxDuration, ErrMaxDuration)
 	defer cancel()
 
-	rng := rand.New(rand.NewPCG(r.seed, r.seed^0x5eed))
+	rng := r.stream("order")
 	sessions := r.newSessions()
 	work := make(chan *session)
 	var round sync.WaitGroup
@@ -151,7 +159,7 @@ func (r *Runner) newSessions() []*session {
 	sessions := make([]*session, n)
 	targets := make([]string, len(r.spec.URLs))
 	for i, u := range r.spec.URLs {
-		targets[i] = u.String()
+		targets[i] = r.trace.Redactor.URL(u) // a URL's password is never recorded
 	}
 	for i := range sessions {
 		control := i >= r.spec.Sessions

@@ -112,10 +112,14 @@ func (r *Redactor) AddSecret(v string) {
 // Secrets lists the values registered with AddSecret.
 func (r *Redactor) Secrets() []string { return r.secrets }
 
+// Secret is a value Header hid, for Scrub to hide wherever else it
+// appears: Find is replaced by Replace.
+type Secret struct{ Find, Replace string }
+
 // Header returns the value of header name as it may be recorded, and the
-// secrets it hid (to be scrubbed from other headers of the same exchange).
-// keep names the cookies whose values are evidence, not secrets.
-func (r *Redactor) Header(name, value string, keep ...string) (string, []string) {
+// secrets it hid (to be scrubbed from the other headers of the same
+// exchange). keep names the cookies whose values are evidence, not secrets.
+func (r *Redactor) Header(name, value string, keep ...string) (string, []Secret) {
 	if !r.Enabled() {
 		return value, nil
 	}
@@ -134,7 +138,20 @@ func (r *Redactor) Header(name, value string, keep ...string) (string, []string)
 	if !r.Sensitive(name) {
 		return value, nil
 	}
-	return r.credentials(value), []string{credentialsOf(value)}
+	cred := credentialsOf(value)
+	return r.credentials(value), []Secret{{cred, r.Value(cred)}}
+}
+
+// cookieSecrets hides a cookie's value wherever it reappears: as the pair
+// "name=value" (an echoed Cookie header), and alone when it is long enough
+// not to be a word of something else.
+func (r *Redactor) cookieSecrets(name, val string) []Secret {
+	red := r.Value(val)
+	out := []Secret{{name + "=" + val, name + "=" + red}}
+	if len(val) >= minScrub {
+		out = append(out, Secret{val, red})
+	}
+	return out
 }
 
 // credentials redacts a credential header but keeps its scheme ("Bearer",
@@ -170,19 +187,17 @@ func isScheme(s string) bool {
 
 // cookieHeader redacts the values of a Cookie request header
 // ("a=1; b=2"), keeping the names and the kept cookies' values.
-func (r *Redactor) cookieHeader(v string, keep []string) (string, []string) {
+func (r *Redactor) cookieHeader(v string, keep []string) (string, []Secret) {
 	parts := strings.Split(v, ";")
-	var hid []string
+	var hid []Secret
 	for i, p := range parts {
 		name, val, ok := strings.Cut(p, "=")
-		if !ok || isKept(strings.TrimSpace(name), keep) {
+		name, val = strings.TrimSpace(name), strings.TrimSpace(val)
+		if !ok || isKept(name, keep) || val == "" || IsRedacted(val) {
 			continue
 		}
-		red := r.Value(strings.TrimSpace(val))
-		if red != strings.TrimSpace(val) {
-			hid = append(hid, strings.TrimSpace(val))
-		}
-		parts[i] = name + "=" + red
+		hid = append(hid, r.cookieSecrets(name, val)...)
+		parts[i] = p[:strings.Index(p, name)] + name + "=" + r.Value(val)
 	}
 	return strings.Join(parts, ";"), hid
 }
@@ -190,26 +205,24 @@ func (r *Redactor) cookieHeader(v string, keep []string) (string, []string) {
 // setCookie redacts the value of one Set-Cookie line, keeping the name
 // and every attribute: Domain, Path, Secure and expiry are the evidence of
 // why a jar refused a cookie.
-func (r *Redactor) setCookie(v string, keep []string) (string, []string) {
+func (r *Redactor) setCookie(v string, keep []string) (string, []Secret) {
 	pair, attrs, hasAttrs := strings.Cut(v, ";")
 	name, val, ok := strings.Cut(pair, "=")
-	if !ok || isKept(strings.TrimSpace(name), keep) {
+	name, val = strings.TrimSpace(name), strings.TrimSpace(val)
+	if !ok || isKept(name, keep) {
 		return v, nil
 	}
-	val = strings.TrimSpace(val)
-	quoted := len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"'
-	if quoted {
+	if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
 		val = val[1 : len(val)-1]
 	}
-	red := r.Value(val)
-	if red == val {
+	if val == "" || IsRedacted(val) {
 		return v, nil
 	}
-	out := name + "=" + red
+	out := name + "=" + r.Value(val)
 	if hasAttrs {
 		out += ";" + attrs
 	}
-	return out, []string{val}
+	return out, r.cookieSecrets(name, val)
 }
 
 func isKept(name string, keep []string) bool {
@@ -221,18 +234,22 @@ func isKept(name string, keep []string) bool {
 	return false
 }
 
-// Scrub replaces every occurrence in s of a registered secret or of one of
-// extra with its redacted form. Values shorter than eight bytes are left
-// alone: too likely to be a word of something else.
-func (r *Redactor) Scrub(s string, extra ...string) string {
+// Scrub hides in s every value registered with AddSecret and every
+// secret in extra (found by Header in the same exchange). Values shorter
+// than eight bytes are only hidden as part of a "name=value" pair: alone
+// they are too likely to be a word of something else.
+func (r *Redactor) Scrub(s string, extra ...Secret) string {
 	if !r.Enabled() || s == "" || IsRedacted(s) {
 		return s
 	}
-	for _, list := range [][]string{r.secrets, extra} {
-		for _, sec := range list {
-			if len(sec) >= minScrub && strings.Contains(s, sec) {
-				s = strings.ReplaceAll(s, sec, r.Value(sec))
-			}
+	for _, sec := range r.secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, r.Value(sec))
+		}
+	}
+	for _, sec := range extra {
+		if sec.Find != "" && strings.Contains(s, sec.Find) {
+			s = strings.ReplaceAll(s, sec.Find, sec.Replace)
 		}
 	}
 	return s

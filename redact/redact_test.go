@@ -48,13 +48,13 @@ func TestHeader(t *testing.T) {
 		{"proxy authorization", "Proxy-Authorization", "Basic dXNlcjpwYXNz", nil, "Basic " + h("dXNlcjpwYXNz"), []string{"dXNlcjpwYXNz"}},
 		{"user-named header", "X-Api-Key", "key-s3cr3t", nil, h("key-s3cr3t"), []string{"key-s3cr3t"}},
 		{"other header untouched", "X-Backend", "server1", nil, "server1", nil},
-		{"cookie keeps the token", "Cookie", "SERVERID=s1; JSESSIONID=abc123def", []string{"SERVERID"}, "SERVERID=s1; JSESSIONID=" + h("abc123def"), []string{"abc123def"}},
-		{"cookie without a token", "Cookie", "SERVERID=s1", nil, "SERVERID=" + h("s1"), []string{"s1"}},
+		{"cookie keeps the token", "Cookie", "SERVERID=s1; JSESSIONID=abc123def", []string{"SERVERID"}, "SERVERID=s1; JSESSIONID=" + h("abc123def"), []string{"JSESSIONID=abc123def", "abc123def"}},
+		{"short cookie value hidden as a pair", "Cookie", "SERVERID=s1", nil, "SERVERID=" + h("s1"), []string{"SERVERID=s1"}},
 		{"set-cookie keeps attributes", "Set-Cookie", "JSESSIONID=abc123def; Path=/; Domain=.example.org; Secure", []string{"SERVERID"},
-			"JSESSIONID=" + h("abc123def") + "; Path=/; Domain=.example.org; Secure", []string{"abc123def"}},
+			"JSESSIONID=" + h("abc123def") + "; Path=/; Domain=.example.org; Secure", []string{"JSESSIONID=abc123def", "abc123def"}},
 		{"set-cookie of the token", "Set-Cookie", "SERVERID=s2; path=/", []string{"SERVERID"}, "SERVERID=s2; path=/", nil},
 		{"deleting set-cookie", "Set-Cookie", "APP=; Expires=Thu, 01-Jan-1970 00:00:01 GMT", nil, "APP=; Expires=Thu, 01-Jan-1970 00:00:01 GMT", nil},
-		{"quoted set-cookie value", "Set-Cookie", `APP="abc123def"; Path=/`, nil, "APP=" + h("abc123def") + "; Path=/", []string{"abc123def"}},
+		{"quoted set-cookie value", "Set-Cookie", `APP="abc123def"; Path=/`, nil, "APP=" + h("abc123def") + "; Path=/", []string{"APP=abc123def", "abc123def"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,8 +62,15 @@ func TestHeader(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("Header(%q, %q) = %q, want %q", tt.header, tt.value, got, tt.want)
 			}
-			if strings.Join(hid, ",") != strings.Join(tt.hid, ",") {
-				t.Errorf("hid %q, want %q", hid, tt.hid)
+			var found []string
+			for _, sec := range hid {
+				found = append(found, sec.Find)
+				if sec.Replace == sec.Find || !strings.Contains(sec.Replace, Prefix) {
+					t.Errorf("secret %q would be replaced by %q", sec.Find, sec.Replace)
+				}
+			}
+			if strings.Join(found, ",") != strings.Join(tt.hid, ",") {
+				t.Errorf("hid %q, want %q", found, tt.hid)
 			}
 		})
 	}
@@ -77,11 +84,12 @@ func TestScrubKeepsEchoesComparable(t *testing.T) {
 	if echo != sent || strings.Contains(echo, "s3cr3t") {
 		t.Errorf("echoed credential scrubbed to %q, sent header recorded as %q: want equal and hidden", echo, sent)
 	}
-	if got := r.Scrub("seen abc123def here", "abc123def"); got != "seen "+r.Value("abc123def")+" here" {
-		t.Errorf("Scrub with an extra secret = %q", got)
+	_, hid := r.Header("Cookie", "lang=en; SID=abc123def")
+	if got := r.Scrub("seen abc123def here", hid...); got != "seen "+r.Value("abc123def")+" here" {
+		t.Errorf("Scrub of a session id = %q", got)
 	}
-	if got := r.Scrub("lang en", "en"); got != "lang en" {
-		t.Errorf("short secret scrubbed: %q, want values under 8 bytes left alone", got)
+	if got := r.Scrub("lang=en; hl=en", hid...); got != "lang="+r.Value("en")+"; hl=en" {
+		t.Errorf("Scrub of a short cookie = %q, want only the pair lang=en hidden", got)
 	}
 }
 
@@ -90,7 +98,7 @@ func TestOffShowsEverything(t *testing.T) {
 		if got, _ := r.Header("Authorization", "Bearer x"); got != "Bearer x" {
 			t.Errorf("%s: Authorization = %q, want it in clear", name, got)
 		}
-		if got := r.Scrub("abc123def", "abc123def"); got != "abc123def" {
+		if got := r.Scrub("abc123def", Secret{"abc123def", "x"}); got != "abc123def" {
 			t.Errorf("%s: Scrub = %q", name, got)
 		}
 		if r.Enabled() {
