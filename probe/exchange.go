@@ -71,6 +71,7 @@ type recorder struct {
 	connStart, connDone  time.Time
 	tlsStart, tlsDone    time.Time
 	gotConn, wrote, resp time.Time
+	end                  time.Time // when the latency was taken
 	remote               string
 	fields               []Header
 }
@@ -135,6 +136,14 @@ func (rec *recorder) start() {
 	}
 }
 
+// stop marks the end of the request at the moment its latency is taken,
+// so the phases add up to no more than the latency.
+func (rec *recorder) stop() {
+	if rec != nil {
+		rec.end = time.Now()
+	}
+}
+
 // exchange builds the redacted Exchange of a finished request; resp is
 // nil when the request failed. keep names the cookies whose values are the
 // probe's evidence (the token, the identity cookie).
@@ -142,10 +151,9 @@ func (r *Runner) exchange(rec *recorder, ev *Event, resp *http.Response) *Exchan
 	if rec == nil {
 		return nil
 	}
-	end := time.Now()
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	x := &Exchange{Method: http.MethodGet, URL: ev.Frontend, BodySize: -1, Remote: rec.remote, Timings: rec.timings(end)}
+	x := &Exchange{Method: http.MethodGet, URL: ev.Frontend, BodySize: -1, Remote: rec.remote, Timings: rec.timings(rec.end)}
 	rd := r.trace.Redactor
 	keep := []string{ev.TokenName, r.ident.cookieName(ev.TokenName)}
 	// Secrets hidden in one header are scrubbed from every other one of

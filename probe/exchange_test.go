@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -193,5 +194,18 @@ func TestSeedStreams(t *testing.T) {
 	}
 	if p := a.stream("path").Uint64(); p == x {
 		t.Errorf("purposes order and path share a stream")
+	}
+
+	// A random seed must go back into --seed, an int64.
+	spec := testSpec(t, "http://127.0.0.1:1/")
+	spec.Seed = 0
+	for range 200 {
+		r, err := NewRunner(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := r.Seed(); s == 0 || s > math.MaxInt64 {
+			t.Fatalf("random seed %d: want 1..MaxInt64", s)
+		}
 	}
 }

@@ -55,6 +55,7 @@ func (r *Runner) do(runCtx context.Context, s *session) Event {
 	resp, err := r.transportFor(s).RoundTrip(req)
 	if err != nil {
 		ev.Latency = r.now().Sub(ev.Start)
+		rec.stop()
 		ev.Error, ev.Detail = classifyError(runCtx, err), err.Error()
 		ev.HTTP = r.exchange(rec, &ev, nil)
 		return ev
@@ -67,6 +68,7 @@ func (r *Runner) do(runCtx context.Context, s *session) Event {
 	}
 	resp.Body.Close()
 	ev.Latency = r.now().Sub(ev.Start)
+	rec.stop()
 	ev.Status = resp.StatusCode
 	if err != nil {
 		ev.Error, ev.Detail = classifyError(runCtx, err), "reading body: "+err.Error()

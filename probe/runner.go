@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -45,7 +46,9 @@ func NewRunner(spec scenarios.Spec, opts ...Option) (*Runner, error) {
 		now:    time.Now,
 	}
 	if r.seed == 0 {
-		r.seed = rand.Uint64()
+		// 1..2^63-1: --seed is an int64, and the report's rerun command
+		// must be able to give this seed back.
+		r.seed = rand.Uint64N(math.MaxInt64) + 1
 	}
 	for _, o := range opts {
 		o(r)

@@ -54,7 +54,8 @@ func rerunCommand(c *cli.Context, spec scenarios.Spec, seed uint64, rd *redact.R
 			args = append(args, "--"+name, c.String(name))
 		}
 	}
-	args = append(args, "--seed", strconv.FormatUint(seed, 10))
+	// As --seed took it: a negative --seed is reported as its uint64 bits.
+	args = append(args, "--seed", strconv.FormatInt(int64(seed), 10))
 	for _, u := range spec.URLs {
 		args = append(args, rd.URL(u))
 	}
