@@ -27,6 +27,15 @@ type BackendOptions struct {
 	// does not carry it. It lets tests exercise HAProxy setups that stick on
 	// an application cookie (`stick store-response res.cook(NAME)`).
 	AppCookie string
+	// AppCookieValue, if set, makes the values of AppCookie; nil draws
+	// random ones. Tests that must find a secret wherever it leaks give
+	// values they can recognise. It is called from concurrent requests.
+	AppCookieValue func() string
+	// EchoAuthorization copies the request's Authorization header into the
+	// response as X-Echo-Authorization, the way debug endpoints echo what
+	// they get. Off by default (see handle); tests use it to prove that a
+	// credential is redacted wherever it comes back.
+	EchoAuthorization bool
 }
 
 // Backend is a real HTTP server on 127.0.0.1 (net/http on a real TCP socket)
@@ -141,7 +150,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 
 // handle answers every method the same way. It deliberately echoes nothing
 // from the request (no headers, cookies or body) so lab output never leaks
-// what a client sent.
+// what a client sent, unless a test asks for EchoAuthorization.
 func (b *Backend) handle(w http.ResponseWriter, r *http.Request) {
 	b.requests.Add(1)
 	// Drain a bounded amount of any request body so keep-alive keeps working
@@ -151,8 +160,15 @@ func (b *Backend) handle(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	if name := b.opts.AppCookie; name != "" {
 		if _, err := r.Cookie(name); err != nil {
-			http.SetCookie(w, &http.Cookie{Name: name, Value: randomToken(), Path: "/", HttpOnly: true})
+			value := randomToken()
+			if b.opts.AppCookieValue != nil {
+				value = b.opts.AppCookieValue()
+			}
+			http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true})
 		}
+	}
+	if auth := r.Header.Get("Authorization"); b.opts.EchoAuthorization && auth != "" {
+		h.Set("X-Echo-Authorization", auth)
 	}
 	body := "backend: " + b.name + "\n"
 	h.Set("X-Backend", b.name)
