@@ -25,6 +25,10 @@ type Event struct {
 	TokenDeleted bool    `json:"token_deleted,omitempty"` // the response expired the token
 	TokenRefused Refusal `json:"token_refused,omitempty"` // why the jar would not send back what was set
 	Reused       bool    `json:"reused,omitempty"`        // the request went over a reused connection
+
+	Phase       string `json:"phase,omitempty"`        // the scenario phase the request belongs to
+	Path        string `json:"path,omitempty"`         // the path requested, when the phase names paths
+	AfterAction string `json:"after_action,omitempty"` // on a session's first request after an exec or pause phase (its name) or a resume ("resume")
 }
 
 // Failed reports whether the request failed: no response, or a 5xx.

@@ -19,8 +19,10 @@ type session struct {
 	jar       *cookiejar.Jar  // nil for a control session: it never stores anything
 	rt        *http.Transport // own keep-alive connection (--conn session), else nil
 	seq       int
-	held      bool      // the jar holds the token, as far as the probe saw it accept one
-	notBefore time.Time // think time: the next request may not start earlier
+	held      bool          // the jar holds the token, as far as the probe saw it accept one
+	notBefore time.Time     // think time: the next request may not start earlier
+	after     string        // name of the action since the last request, until one is delivered
+	cookies   []SavedCookie // what the jar was given, kept only when the runner records (Snapshot)
 }
 
 func newSession(id int, control bool, frontend *url.URL) *session {
