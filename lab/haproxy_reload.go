@@ -19,8 +19,10 @@ const reloadHandoverTimeout = 10 * time.Second
 // tells it to finish its connections and exit. In-memory state such as
 // stick tables is lost unless the config has a peers section (Peers): then
 // the old process pushes its tables to the new one on the way out, as
-// long as it finished its own start-up sync first (HAProxy 2.6: about 5 s
-// after it started; see TestReloadKeepsStickTableOnlyWithPeers).
+// long as it is in sync itself. HAProxy 2.6 measured: a process started
+// cold (StartHAProxy, Restart) waits up to 5 s for a peer to teach it and
+// hands nothing over before that; one taught by its predecessor can hand
+// over at once (see TestReloadKeepsStickTableOnlyWithPeers).
 //
 // Reload returns once the old process has exited and the new one proxies.
 // If the new process fails, the old one resumes its listeners and keeps

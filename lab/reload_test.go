@@ -90,8 +90,10 @@ func (a *appClient) backends(n int) map[string]bool {
 //   - a restart loses the table: sessions rotate by round robin (the app
 //     does not set its cookie again, so they are never re-learned);
 //   - a reload keeps it only with a peers section, and only once the old
-//     process has finished its own start-up sync (about 5 s after it
-//     started): a reload sooner than that loses the table too;
+//     process is in sync itself: a process started cold (a start or a
+//     restart) waits up to 5 s for a peer to teach it, and a reload sooner
+//     than that loses the table; a process that was taught by its
+//     predecessor is in sync at once, so reloads in a row keep it;
 //   - without peers a reload always loses it.
 func TestReloadKeepsStickTableOnlyWithPeers(t *testing.T) {
 	t.Parallel()
@@ -103,17 +105,21 @@ func TestReloadKeepsStickTableOnlyWithPeers(t *testing.T) {
 	// settle is how long a process must have run before it can hand its
 	// table over (HAProxy's peers resync timeout is 5 s).
 	const settle = 5500 * time.Millisecond
+	restart := func(h *HAProxy, ctx context.Context) error { return h.Restart(ctx) }
+	reload := func(h *HAProxy, ctx context.Context) error { return h.Reload(ctx) }
 	tests := []struct {
-		name  string
-		cfg   HAProxyConfig
-		wait  time.Duration // between the process start and the reload
-		kept  bool
-		check func(t *testing.T, h *HAProxy) error
+		name    string
+		cfg     HAProxyConfig
+		wait    time.Duration // between the process start and the first action
+		actions []func(*HAProxy, context.Context) error
+		kept    bool
 	}{
-		{name: "restart with peers", cfg: p.Config, check: func(t *testing.T, h *HAProxy) error { return h.Restart(ctxFor(t)) }},
-		{name: "reload with peers, soon after start", cfg: p.Config, check: func(t *testing.T, h *HAProxy) error { return h.Reload(ctxFor(t)) }},
-		{name: "reload with peers, after sync", cfg: p.Config, wait: settle, kept: true, check: func(t *testing.T, h *HAProxy) error { return h.Reload(ctxFor(t)) }},
-		{name: "reload without peers, after sync", cfg: noPeers, wait: settle, check: func(t *testing.T, h *HAProxy) error { return h.Reload(ctxFor(t)) }},
+		{name: "restart with peers", cfg: p.Config, actions: []func(*HAProxy, context.Context) error{restart}},
+		{name: "reload with peers, soon after start", cfg: p.Config, actions: []func(*HAProxy, context.Context) error{reload}},
+		// A process that was taught its table by its predecessor is in
+		// sync at once: it can hand it over again right away.
+		{name: "reloads with peers, after sync", cfg: p.Config, wait: settle, kept: true, actions: []func(*HAProxy, context.Context) error{reload, reload}},
+		{name: "reload without peers, after sync", cfg: noPeers, wait: settle, actions: []func(*HAProxy, context.Context) error{reload}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,24 +133,23 @@ func TestReloadKeepsStickTableOnlyWithPeers(t *testing.T) {
 				t.Fatalf("before: the session went to %v, want only %s: the stick table does not pin", seen, pin)
 			}
 			time.Sleep(time.Until(started.Add(tt.wait)))
-			if err := tt.check(t, h); err != nil {
-				t.Fatal(err)
-			}
-			seen := a.backends(6)
-			switch {
-			case tt.kept && (len(seen) != 1 || !seen[pin]):
-				t.Errorf("after: the session went to %v, want %s: the table was not handed over\n%s", seen, pin, h.Logs())
-			case !tt.kept && len(seen) < 2:
-				t.Errorf("after: the session stayed on %v, want it to rotate: the table was expected lost", seen)
+			for i, act := range tt.actions {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				err := act(h, ctx)
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				seen := a.backends(6)
+				switch {
+				case tt.kept && (len(seen) != 1 || !seen[pin]):
+					t.Fatalf("after action %d: the session went to %v, want %s: the table was not handed over\n%s", i+1, seen, pin, h.Logs())
+				case !tt.kept && len(seen) < 2:
+					t.Fatalf("after action %d: the session stayed on %v, want it to rotate: the table was expected lost", i+1, seen)
+				}
 			}
 		})
 	}
-}
-
-func ctxFor(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 type fakeController struct{ restarts, reloads int }

@@ -56,9 +56,9 @@ func (c Cause) Hint() string {
 	case CauseAfterAction:
 		return "The session was sticky until a scenario step (a restart, reload or deploy: an exec or pause " +
 			"phase, or a resume) and changed backend after it. A `stick-table` is lost on a restart, and on a " +
-			"reload unless a `peers` section names the local peer (`stick-table ... peers <section>`); HAProxy " +
-			"2.6 hands the table over only from a process that has run for about 5 s. With cookie persistence, " +
-			"the deploy changed the servers' `cookie` values or names."
+			"reload unless a `peers` section names the local peer (`stick-table ... peers <section>`); even then " +
+			"HAProxy 2.6 loses it on a reload within 5 s of a cold start. With cookie persistence, the deploy " +
+			"changed the servers' `cookie` values or names."
 	case CauseAfterError:
 		return "The switch followed a failed request: the pinned server failed or was overloaded and the " +
 			"LB failed over. Check the server's health (`check`), `option redispatch` and `retries`."

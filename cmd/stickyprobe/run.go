@@ -32,10 +32,17 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --id header:X-Served-By --token cookie:SERVERID https://shop.example/cart\n" +
 			"   stickyprobe run --resolve shop.example:443:10.0.0.5 --json report.json https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags: append(probeFlags(), outputFlags()...),
+		Flags: append(append(probeFlags(), outputFlags()...), stateFlags()...),
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
 			if err != nil {
+				return err
+			}
+			resume, err := resumeInto(c, &spec)
+			if err != nil {
+				return err
+			}
+			if err := spec.Validate(); err != nil {
 				return err
 			}
 			out := outputs{
@@ -44,6 +51,7 @@ func runCommand() *cli.Command {
 				verbose: c.Bool("verbose"), quiet: c.Bool("quiet"),
 				progress: !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
 			}
+			stateOutputs(c, &out, resume)
 			_, err = execute(c.Context, spec, out)
 			return err
 		},
@@ -56,6 +64,12 @@ type outputs struct {
 	jsonPath, eventsPath string
 	verbose, progress    bool
 	quiet                bool // no table
+
+	junitPath     string     // JUnit XML report
+	saveStatePath string     // --save-state: the sessions, for a later --resume
+	resume        *stateFile // --resume: sessions to continue
+	stdin         io.Reader  // for pause phases
+	interactive   bool       // stdin is a terminal, so a pause phase can wait for Enter
 }
 
 // unreachableAfter stops a run whose first requests all fail to connect:
@@ -73,6 +87,11 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	if err != nil {
 		return nil, err
 	}
+	out.stderr = &lockedWriter{w: out.stderr} // phases and the event loop both write to it
+	phases, err := newScenarioRun(spec, runner, out)
+	if err != nil {
+		return nil, err
+	}
 	events, closeEvents, err := openEvents(out.eventsPath, out.stdout)
 	if err != nil {
 		return nil, err
@@ -83,13 +102,23 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		ExpectSpread:  spec.Token.Kind == scenarios.TokenNone,
 		CookieToken:   spec.Token.Kind == scenarios.TokenCookie || spec.Token.Kind == scenarios.TokenAuto,
 	})
+	summary.SetPlan(phases.reportPlan())
+	if out.resume != nil {
+		if err := out.resume.apply(runner, summary); err != nil {
+			closeEvents()
+			return nil, err
+		}
+	}
+	if out.saveStatePath != "" {
+		runner.RecordCookies()
+	}
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	ch := make(chan probe.Event, 1024)
 	done := make(chan error, 1)
 	started := time.Now()
-	go func() { done <- runner.Run(runCtx, ch) }()
+	go func() { done <- phases.run(runCtx, ch) }()
 
 	bar := newProgress(out.stderr, out.progress, runner.Total(), started)
 	var ok, failedInARow int
@@ -115,11 +144,13 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	}
 	runErr := <-done
 	bar.finish()
+	phases.record(summary)
 	if err := closeEvents(); err != nil && sinkErr == nil {
 		sinkErr = err
 	}
 
 	rep := summary.Close(report.Run{
+		Scenario:    spec.Name,
 		Targets:     targets(spec),
 		Identify:    spec.Identify.String(),
 		Token:       spec.Token.String(),
@@ -135,6 +166,15 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	}
 	if sinkErr != nil {
 		return rep, withCode(exitCannotRun, "writing events to %s: %v", out.eventsPath, sinkErr)
+	}
+	if out.saveStatePath != "" {
+		if err := saveState(out.saveStatePath, spec, runner, summary); err != nil {
+			return rep, withCode(exitCannotRun, "--save-state: %v", err)
+		}
+		fmt.Fprintf(out.stderr, "saved %d sessions to %s (it holds their cookies: keep it private)\n", len(runner.Snapshot()), out.saveStatePath)
+	}
+	if errors.Is(runErr, errPause) {
+		return rep, withCode(exitUsage, "%v", runErr)
 	}
 	if rep.Run.Interrupted {
 		return rep, &exitError{code: exitInterrupted, err: errSilent}
@@ -188,6 +228,11 @@ func writeReports(rep *report.Report, out outputs) error {
 		}
 		if out.jsonPath == "-" {
 			tableTo = out.stderr
+		}
+	}
+	if out.junitPath != "" {
+		if err := writeFile(out.junitPath, rep, report.JUnit); err != nil {
+			return fmt.Errorf("--junit: %w", err)
 		}
 	}
 	if out.quiet {
