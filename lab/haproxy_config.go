@@ -138,8 +138,10 @@ const AppCookie = "APPSESSION"
 // textbookCookie is the cookie line from the seed article.
 const textbookCookie = "SERVERID insert indirect nocache"
 
-// Presets returns the textbook sticky setup followed by classic mistakes, in
-// a fixed order. The result is a fresh copy; callers may modify it.
+// Presets returns the textbook sticky setup, classic mistakes, and a stick
+// table set-up for restart and reload tests, in a fixed order. Start a
+// preset's backends with its Backend options. The result is a fresh copy;
+// callers may modify it.
 func Presets() []Preset {
 	return []Preset{
 		{

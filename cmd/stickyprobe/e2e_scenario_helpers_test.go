@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,6 +110,12 @@ func writeScenario(t *testing.T, text string) string {
 	return path
 }
 
+// cliMu serializes in-process runs of the command line in parallel tests:
+// urfave/cli's parser writes to its package-level help and version flags,
+// which races when two apps parse at once. The process runs one app, so
+// only tests meet this.
+var cliMu sync.Mutex
+
 type scenarioResult struct {
 	probeResult
 	junit []byte
@@ -126,7 +133,10 @@ func scenarioRunCLI(t *testing.T, args ...string) scenarioResult {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	res := scenarioResult{probeResult: probeResult{code: run(ctx, full, &stdout, &stderr)}}
+	cliMu.Lock()
+	code := run(ctx, full, &stdout, &stderr)
+	cliMu.Unlock()
+	res := scenarioResult{probeResult: probeResult{code: code}}
 	res.stdout, res.stderr = stdout.String(), stderr.String()
 	if data, err := os.ReadFile(jsonPath); err == nil {
 		res.report = new(report.Report)
