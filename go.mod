@@ -6,6 +6,8 @@ require (
 	github.com/olekukonko/tablewriter v1.1.4
 	github.com/urfave/cli/v2 v2.27.7
 	golang.org/x/net v0.62.0
+	golang.org/x/term v0.47.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

@@ -23,7 +23,11 @@
 //     haproxy.cfg; presets cover the textbook cookie setup and classic
 //     mistakes.
 //   - HAProxy (haproxy.go): process control for a foreground haproxy
-//     (validate with -c, start, wait until it really proxies, stop, restart).
+//     (validate with -c, start, wait until it really proxies, stop, restart);
+//     Reload (haproxy_reload.go) hands over to a new process with -sf, as
+//     `systemctl reload` does, and a Peers config lets stick tables survive
+//     it. ControlHandler (control.go) lets another process restart or reload
+//     a served lab over HTTP, for scenarios' exec phases.
 //   - proc.go, proc_*.go: LB-agnostic process plumbing (process group,
 //     bounded SIGTERM/SIGKILL stop, bounded log capture, readiness).
 //   - Lab and the LoadBalancer interface (lab.go): backends plus one load

@@ -78,6 +78,11 @@ func StartHAProxy(ctx context.Context, cfg HAProxyConfig, backends []*Backend) (
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Peers && cfg.PeersPort == 0 {
+		if cfg.PeersPort, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := cfg.Render(1, backends); err != nil {
 		return nil, err // a bad config will not get better on another port
 	}
@@ -160,6 +165,15 @@ func (h *HAProxy) Restart(ctx context.Context) error {
 func (h *HAProxy) Reconfigure(ctx context.Context, cfg HAProxyConfig) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if cfg.Peers && cfg.PeersPort == 0 {
+		cfg.PeersPort = h.cfg.PeersPort // keep the port a running peer may be using
+		if cfg.PeersPort == 0 {
+			var err error
+			if cfg.PeersPort, err = freePort(); err != nil {
+				return err
+			}
+		}
+	}
 	text, err := cfg.Render(h.port, h.backends)
 	if err != nil {
 		return err
@@ -168,7 +182,7 @@ func (h *HAProxy) Reconfigure(ctx context.Context, cfg HAProxyConfig) error {
 	if err != nil {
 		return err
 	}
-	err = h.check(ctx, path, text)
+	err = h.check(ctx, path, text, cfg)
 	os.RemoveAll(dir)
 	if err != nil {
 		return err
@@ -225,12 +239,12 @@ func (h *HAProxy) startLocked(ctx context.Context, cfg HAProxyConfig, port int) 
 	if err != nil {
 		return err
 	}
-	if err := h.check(ctx, path, text); err != nil {
+	if err := h.check(ctx, path, text, cfg); err != nil {
 		os.RemoveAll(dir)
 		return err
 	}
 	fmt.Fprintf(h.logs, "--- stickyprobe: starting haproxy on %s ---\n", loopbackAddr(port))
-	p, err := startProcess(h.bin, []string{"-db", "-f", path}, h.logs)
+	p, err := startProcess(h.bin, append(cfg.args(), "-db", "-f", path), h.logs)
 	if err != nil {
 		os.RemoveAll(dir)
 		return fmt.Errorf("haproxy: %w", err)
@@ -251,16 +265,25 @@ func (h *HAProxy) startLocked(ctx context.Context, cfg HAProxyConfig, port int) 
 
 // check runs `haproxy -c` so config mistakes surface as HAProxy's own
 // message rather than as a process that exits or never gets ready.
-func (h *HAProxy) check(ctx context.Context, path, text string) error {
+func (h *HAProxy) check(ctx context.Context, path, text string, cfg HAProxyConfig) error {
 	ctx, cancel := context.WithTimeout(ctx, haproxyCheckTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, h.bin, "-c", "-f", path).CombinedOutput()
+	out, err := exec.CommandContext(ctx, h.bin, append(cfg.args(), "-c", "-f", path)...).CombinedOutput()
 	if err != nil && ctx.Err() != nil {
 		return fmt.Errorf("haproxy -c: %w", ctx.Err()) // not the config's fault
 	}
 	if err != nil {
 		return fmt.Errorf("haproxy rejected the generated config (%v):\n%s\n--- config ---\n%s",
 			err, strings.TrimSpace(string(out)), text)
+	}
+	return nil
+}
+
+// args are the command-line options a config needs besides -f: the local
+// peer's name when there is a peers section.
+func (c HAProxyConfig) args() []string {
+	if c.Peers {
+		return []string{"-L", localPeer}
 	}
 	return nil
 }

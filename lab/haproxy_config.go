@@ -16,7 +16,22 @@ type HAProxyConfig struct {
 	ServerCookies bool     // add `cookie sN` (s1, s2, ...) to each server line
 	BackendLines  []string // extra lines in the backend section, e.g. "stick-table type ip size 1m", "stick on src"
 	Servers       int      // how many of the given backends to use (0 = all)
+
+	// Peers adds a `peers` section (named PeersSection) with this process
+	// as its only, local peer, listening on 127.0.0.1:PeersPort, so a stick
+	// table declared with `peers lab` is handed over on Reload.
+	// StartHAProxy picks PeersPort when it is 0.
+	Peers     bool
+	PeersPort int
 }
+
+// PeersSection is the name of the peers section Peers adds; a stick table
+// joins it with `stick-table ... peers lab`.
+const PeersSection = "lab"
+
+// localPeer is the lab's peer name, given to haproxy with -L so it knows
+// which peer of the section it is.
+const localPeer = "stickyprobe-lab"
 
 // Render returns the full haproxy.cfg for a frontend on 127.0.0.1:listenPort
 // in front of backends. Server names are the backends' names; cookie values
@@ -39,6 +54,9 @@ func (c HAProxyConfig) Render(listenPort int, backends []*Backend) (string, erro
 	}
 	if len(backends) == 0 {
 		return "", errors.New("lab: haproxy needs at least one backend")
+	}
+	if c.Peers && (c.PeersPort < 1 || c.PeersPort > 65535 || c.PeersPort == listenPort) {
+		return "", fmt.Errorf("lab: peers port %d: want a free port other than the frontend's", c.PeersPort)
 	}
 	n := c.Servers
 	if n < 0 || n > len(backends) {
@@ -71,6 +89,13 @@ func (c HAProxyConfig) Render(listenPort int, backends []*Backend) (string, erro
 	line("    timeout server 30s")
 	line("    retries 2")
 	line("")
+	if c.Peers {
+		line("# The local peer: on a reload the old process pushes its stick tables")
+		line("# to the new one through it (haproxy runs with -L %s).", localPeer)
+		line("peers %s", PeersSection)
+		line("    peer %s %s", localPeer, loopbackAddr(c.PeersPort))
+		line("")
+	}
 	line("frontend fe_main")
 	line("    bind %s", loopbackAddr(listenPort))
 	line("    default_backend be_app")
@@ -103,13 +128,20 @@ type Preset struct {
 	Name        string
 	Description string
 	Config      HAProxyConfig
+	Backend     BackendOptions // what the backends behind this config must do
 }
+
+// AppCookie is the application session cookie the stick-app-cookie
+// preset's backends set and its stick table learns.
+const AppCookie = "APPSESSION"
 
 // textbookCookie is the cookie line from the seed article.
 const textbookCookie = "SERVERID insert indirect nocache"
 
-// Presets returns the textbook sticky setup followed by classic mistakes, in
-// a fixed order. The result is a fresh copy; callers may modify it.
+// Presets returns the textbook sticky setup, classic mistakes, and a stick
+// table set-up for restart and reload tests, in a fixed order. Start a
+// preset's backends with its Backend options. The result is a fresh copy;
+// callers may modify it.
 func Presets() []Preset {
 	return []Preset{
 		{
@@ -141,6 +173,16 @@ func Presets() []Preset {
 			Name:        "cookie-secure",
 			Description: "Textbook, but the cookie is marked secure, so clients only send it back over HTTPS, never over plain HTTP.",
 			Config:      HAProxyConfig{Balance: "roundrobin", Cookie: textbookCookie + " secure", ServerCookies: true},
+		},
+		{
+			Name:        "stick-app-cookie",
+			Description: "A stick table learns the app's own session cookie; `peers` lets a reload keep the table, a restart loses it.",
+			Config: HAProxyConfig{Balance: "roundrobin", Peers: true, BackendLines: []string{
+				"stick-table type string len 64 size 100k expire 30m peers " + PeersSection,
+				"stick store-response res.cook(" + AppCookie + ")",
+				"stick match req.cook(" + AppCookie + ")",
+			}},
+			Backend: BackendOptions{AppCookie: AppCookie},
 		},
 		{
 			Name:        "source",

@@ -22,7 +22,7 @@ func fakeBackends(n int) []*Backend {
 
 func TestPresetsOrderAndLookup(t *testing.T) {
 	t.Parallel()
-	want := []string{"textbook", "no-cookie", "no-server-cookie", "single-backend", "cookie-domain", "cookie-secure", "source"}
+	want := []string{"textbook", "no-cookie", "no-server-cookie", "single-backend", "cookie-domain", "cookie-secure", "stick-app-cookie", "source"}
 	ps := Presets()
 	if len(ps) != len(want) {
 		t.Fatalf("%d presets, want %d", len(ps), len(want))
@@ -63,6 +63,9 @@ func TestRenderPresets(t *testing.T) {
 		{"single-backend", []string{"balance roundrobin", "server server1 "}, []string{"cookie", "server2"}, 1},
 		{"cookie-domain", []string{"cookie SERVERID insert indirect nocache domain .example.org\n", " cookie s1\n"}, nil, 3},
 		{"cookie-secure", []string{"cookie SERVERID insert indirect nocache secure\n", " cookie s1\n"}, nil, 3},
+		{"stick-app-cookie", []string{"balance roundrobin", "peers lab\n", "    peer stickyprobe-lab 127.0.0.1:18090\n",
+			"stick-table type string len 64 size 100k expire 30m peers lab\n", "stick store-response res.cook(APPSESSION)\n",
+			"stick match req.cook(APPSESSION)\n"}, []string{" cookie s"}, 3},
 		{"source", []string{"balance source"}, []string{"cookie", "roundrobin"}, 3},
 	}
 	common := []string{
@@ -75,6 +78,9 @@ func TestRenderPresets(t *testing.T) {
 		t.Run(tc.preset, func(t *testing.T) {
 			t.Parallel()
 			p, _ := PresetByName(tc.preset)
+			if p.Config.Peers {
+				p.Config.PeersPort = 18090
+			}
 			cfg, err := p.Config.Render(18080, fakeBackends(3))
 			if err != nil {
 				t.Fatal(err)
@@ -99,7 +105,7 @@ func TestRenderPresets(t *testing.T) {
 			defer os.RemoveAll(dir)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if out, err := exec.CommandContext(ctx, bin, "-c", "-f", path).CombinedOutput(); err != nil {
+			if out, err := exec.CommandContext(ctx, bin, append(p.Config.args(), "-c", "-f", path)...).CombinedOutput(); err != nil {
 				t.Fatalf("haproxy -c: %v\n%s\n%s", err, out, cfg)
 			}
 		})
@@ -136,6 +142,8 @@ func TestRenderOptionsAndErrors(t *testing.T) {
 		"newline line":    {HAProxyConfig{BackendLines: []string{"stick on src\nfrontend evil"}}, 18080, bs},
 		"newline cookie":  {HAProxyConfig{Cookie: "SERVERID insert\nlisten x"}, 18080, bs},
 		"newline balance": {HAProxyConfig{Balance: "roundrobin\r\n"}, 18080, bs},
+		"peers no port":   {HAProxyConfig{Peers: true}, 18080, bs},
+		"peers same port": {HAProxyConfig{Peers: true, PeersPort: 18080}, 18080, bs},
 	} {
 		if _, err := tc.cfg.Render(tc.port, tc.bs); err == nil {
 			t.Errorf("%s: Render succeeded", name)

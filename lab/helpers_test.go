@@ -41,7 +41,7 @@ func startPresetLab(t *testing.T, name string) *Lab {
 	if !ok {
 		t.Fatalf("no preset %q", name)
 	}
-	return startLab(t, Options{HAProxy: p.Config})
+	return startLab(t, Options{HAProxy: p.Config, Backend: p.Backend})
 }
 
 // freshClient opens a new TCP connection per request, like a new visitor,

@@ -16,6 +16,13 @@
 // A small control group of sessions never stores a cookie: if they do not
 // change backend either, the run could not have seen breakage.
 //
+// A scenario has phases. RunPhase sends one requests phase over the same
+// sessions, which keep their jars, tokens and request numbers from one
+// phase to the next; MarkAction tells the runner that an exec or pause
+// phase ran in between, and each session's next event names it
+// (Event.AfterAction), so a switch right after a restart is evidence about
+// the restart. Snapshot and Restore carry sessions across processes.
+//
 // The package knows nothing about rendering; report turns the event stream
 // into a verdict.
 package probe

@@ -26,6 +26,10 @@ type Event struct {
 	TokenRefused Refusal `json:"token_refused,omitempty"` // why the jar would not send back what was set
 	Reused       bool    `json:"reused,omitempty"`        // the request went over a reused connection
 
+	Phase       string `json:"phase,omitempty"`        // the scenario phase the request belongs to
+	Path        string `json:"path,omitempty"`         // the path requested, when the phase names paths
+	AfterAction string `json:"after_action,omitempty"` // on a session's first request after an exec or pause phase (its name) or a resume ("resume")
+
 	// HTTP is the request and response with their headers, secrets
 	// redacted; only when the run records exchanges (--har, -vv).
 	HTTP *Exchange `json:"http,omitempty"`

@@ -72,6 +72,7 @@ type recorder struct {
 	tlsStart, tlsDone    time.Time
 	gotConn, wrote, resp time.Time
 	end                  time.Time // when the latency was taken
+	url                  string    // the URL requested, as recorded (password redacted)
 	remote               string
 	fields               []Header
 }
@@ -153,7 +154,7 @@ func (r *Runner) exchange(rec *recorder, ev *Event, resp *http.Response) *Exchan
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	x := &Exchange{Method: http.MethodGet, URL: ev.Frontend, BodySize: -1, Remote: rec.remote, Timings: rec.timings(rec.end)}
+	x := &Exchange{Method: http.MethodGet, URL: rec.url, BodySize: -1, Remote: rec.remote, Timings: rec.timings(rec.end)}
 	rd := r.trace.Redactor
 	keep := []string{ev.TokenName, r.ident.cookieName(ev.TokenName)}
 	// Secrets hidden in one header are scrubbed from every other one of

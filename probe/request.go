@@ -14,21 +14,27 @@ import (
 const maxDrain = 256 << 10
 
 // do sends one request of session s and records what happened.
-func (r *Runner) do(runCtx context.Context, s *session) Event {
-	u := s.frontend
+func (r *Runner) do(runCtx context.Context, ph *phase, s *session) Event {
+	u, reqURL, shown, path := ph.target(s, len(r.spec.URLs))
 	ev := Event{
-		Session:   s.id,
-		Control:   s.control,
-		Seq:       s.seq,
-		Frontend:  s.target,
-		TokenName: r.TokenName(),
-		TokenHeld: s.held,
+		Session:     s.id,
+		Control:     s.control,
+		Seq:         s.seq,
+		Frontend:    s.target,
+		TokenName:   r.TokenName(),
+		TokenHeld:   s.held,
+		Phase:       ph.name,
+		Path:        path,
+		AfterAction: s.after,
 	}
 	ctx, cancel := context.WithTimeout(runCtx, r.spec.Timeout)
 	defer cancel()
 	rec := r.recorder() // nil unless the run records exchanges
+	if rec != nil {
+		rec.url = shown
+	}
 	ctx = httptrace.WithClientTrace(ctx, clientTrace(&ev, rec))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ev.Frontend, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, reqURL, nil)
 	if err != nil { // the URL was parsed already; this cannot happen
 		ev.Error, ev.Detail = ErrOther, err.Error()
 		return ev
@@ -126,7 +132,11 @@ func (r *Runner) observeToken(s *session, ev *Event, resp *http.Response) {
 		}
 	}
 	if s.jar != nil && len(lines) > 0 {
-		s.jar.SetCookies(resp.Request.URL, resp.Cookies())
+		cookies := resp.Cookies()
+		s.jar.SetCookies(resp.Request.URL, cookies)
+		if r.record {
+			s.remember(resp.Request.URL.String(), cookies, r.now())
+		}
 	}
 	if ev.TokenName == "" || !r.tracksCookie() {
 		return

@@ -29,6 +29,11 @@ type Runner struct {
 	tokenName atomic.Pointer[string] // fixed, or learned from the first Set-Cookie
 	now       func() time.Time
 	trace     Trace // what is recorded besides the event's fixed fields
+
+	rng      *rand.Rand    // session order; one stream across phases, so a seed repeats a whole scenario
+	sessions []*session    // created by the first phase (or Restore), kept across phases
+	spent    time.Duration // time spent in requests phases, against MaxDuration
+	record   bool          // keep each session's cookies, for Snapshot
 }
 
 // NewRunner checks the spec and prepares a run. seed 0 picks a random seed;
@@ -56,6 +61,7 @@ func NewRunner(spec scenarios.Spec, opts ...Option) (*Runner, error) {
 	if r.trace.Redactor == nil {
 		r.trace.Redactor = redact.New()
 	}
+	r.rng = r.stream("order")
 	switch spec.Conn {
 	case scenarios.ConnFresh:
 		r.shared = newTransport(spec, r.dialer, false, 0)
@@ -86,22 +92,57 @@ func (r *Runner) tracksCookie() bool {
 	return k == scenarios.TokenCookie || k == scenarios.TokenAuto
 }
 
-// Total is the number of requests a complete run sends.
+// Total is the number of requests a complete run sends in its counted
+// requests phases (a timed phase sends what its duration allows).
 func (r *Runner) Total() int {
-	return (r.spec.Sessions + r.spec.Control()) * r.spec.Requests
+	n := 0
+	for _, p := range r.spec.Plan() {
+		if p.Kind == scenarios.PhaseRequests {
+			n += p.Requests
+		}
+	}
+	return (r.spec.Sessions + r.spec.Control()) * n
 }
 
-// Run sends every session's requests and emits one Event per request on
-// out, which it closes when done. Requests cut short by ctx are not
-// emitted: they say nothing about the target. Run returns ctx's error if
-// ctx was canceled, ErrMaxDuration if the spec's cap stopped it, else nil.
+// Run plays the requests phases of the spec's plan in order and emits one
+// Event per request on out, which it closes when done. Exec, wait and
+// pause phases are skipped: a caller that runs them calls RunPhase
+// between them instead. Requests cut short by ctx are not emitted: they
+// say nothing about the target. Run returns ctx's error if ctx was
+// canceled, ErrMaxDuration if the spec's cap stopped it, else nil.
 func (r *Runner) Run(ctx context.Context, out chan<- Event) error {
 	defer close(out)
-	runCtx, cancel := context.WithTimeoutCause(ctx, r.spec.MaxDuration, ErrMaxDuration)
+	defer r.Close()
+	for _, p := range r.spec.Plan() {
+		if p.Kind != scenarios.PhaseRequests {
+			continue
+		}
+		if err := r.RunPhase(ctx, p, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunPhase sends one requests phase and emits its events on out, which it
+// leaves open. Sessions keep their jars, tokens and request numbers from
+// one phase to the next. The spec's MaxDuration bounds the time spent in
+// all phases together. Errors are Run's.
+func (r *Runner) RunPhase(ctx context.Context, p scenarios.Phase, out chan<- Event) error {
+	if p.Kind != scenarios.PhaseRequests {
+		return fmt.Errorf("probe: phase %q is a %s phase, not requests", p.Name, p.Kind)
+	}
+	budget := r.spec.MaxDuration - r.spent
+	if budget <= 0 {
+		return ErrMaxDuration
+	}
+	started := r.now()
+	defer func() { r.spent += r.now().Sub(started) }()
+	runCtx, cancel := context.WithTimeoutCause(ctx, budget, ErrMaxDuration)
 	defer cancel()
 
-	rng := r.stream("order")
-	sessions := r.newSessions()
+	ph := r.newPhase(p, started)
+	sessions := r.ensureSessions()
 	work := make(chan *session)
 	var round sync.WaitGroup
 	var workers sync.WaitGroup
@@ -110,7 +151,7 @@ func (r *Runner) Run(ctx context.Context, out chan<- Event) error {
 		go func() {
 			defer workers.Done()
 			for s := range work {
-				if ev, ok := r.visit(runCtx, s); ok {
+				if ev, ok := r.visit(runCtx, ph, s); ok {
 					out <- ev
 				}
 				round.Done()
@@ -118,11 +159,14 @@ func (r *Runner) Run(ctx context.Context, out chan<- Event) error {
 		}()
 	}
 
-	// Rounds: each session's n-th request is sent in round n, and each
-	// round visits the sessions in a new random order.
+	// Rounds: each session's n-th request of the phase is sent in round
+	// n, and each round visits the sessions in a new random order. The
+	// phase's round and last fields change only between rounds, while no
+	// worker holds a session.
 dispatch:
-	for n := 0; n < r.spec.Requests; n++ {
-		rng.Shuffle(len(sessions), func(i, j int) { sessions[i], sessions[j] = sessions[j], sessions[i] })
+	for n := 0; ph.more(n, r.now()); n++ {
+		r.rng.Shuffle(len(sessions), func(i, j int) { sessions[i], sessions[j] = sessions[j], sessions[i] })
+		ph.round, ph.last = n, ph.count > 0 && n == ph.count-1
 		for _, s := range sessions {
 			round.Add(1)
 			select {
@@ -140,12 +184,7 @@ dispatch:
 	}
 	close(work)
 	workers.Wait()
-	for _, s := range sessions {
-		s.close()
-	}
-	if r.shared != nil {
-		r.shared.CloseIdleConnections()
-	}
+	r.closeIdle()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -155,28 +194,64 @@ dispatch:
 	return nil
 }
 
+// MarkAction records that an action (an exec or pause phase, or a resume)
+// happened: each session's next request carries its name in AfterAction,
+// so a switch right after it can be blamed on it.
+func (r *Runner) MarkAction(name string) {
+	for _, s := range r.ensureSessions() {
+		s.after = name
+	}
+}
+
+// Close releases every connection the runner holds. Run calls it; a
+// caller of RunPhase calls it once done.
+func (r *Runner) Close() { r.closeIdle() }
+
+func (r *Runner) closeIdle() {
+	for _, s := range r.sessions {
+		s.close()
+	}
+	if r.shared != nil {
+		r.shared.CloseIdleConnections()
+	}
+}
+
+// ensureSessions creates the sessions on first use; later phases (and a
+// Restore) reuse them.
+func (r *Runner) ensureSessions() []*session {
+	if r.sessions == nil {
+		r.sessions = r.newSessions()
+	}
+	return r.sessions
+}
+
 // newSessions creates the measured sessions (ids 0..Sessions-1) and the
 // control group after them. Sessions are spread over the frontends in turn.
 func (r *Runner) newSessions() []*session {
 	n := r.spec.Sessions + r.spec.Control()
 	sessions := make([]*session, n)
-	targets := make([]string, len(r.spec.URLs))
+	targets, reqURLs := make([]string, len(r.spec.URLs)), make([]string, len(r.spec.URLs))
 	for i, u := range r.spec.URLs {
 		targets[i] = r.trace.Redactor.URL(u) // a URL's password is never recorded
+		reqURLs[i] = u.String()
 	}
 	for i := range sessions {
 		control := i >= r.spec.Sessions
 		k := i % len(r.spec.URLs)
 		sessions[i] = newSession(i, control, r.spec.URLs[k])
-		sessions[i].target = targets[k] // one string per frontend, not per session
+		sessions[i].target, sessions[i].reqURL = targets[k], reqURLs[k] // one string per frontend, not per session
 	}
 	return sessions
 }
 
 // visit waits for the session's think time and the global pacer, then sends
-// its next request. ok is false when the run was stopped first.
-func (r *Runner) visit(ctx context.Context, s *session) (ev Event, ok bool) {
+// its next request. ok is false when the run was stopped first, or when a
+// timed phase ended.
+func (r *Runner) visit(ctx context.Context, ph *phase, s *session) (ev Event, ok bool) {
 	if wait := time.Until(s.notBefore); wait > 0 {
+		if ph.over(time.Now().Add(wait)) {
+			return Event{}, false
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -185,18 +260,19 @@ func (r *Runner) visit(ctx context.Context, s *session) (ev Event, ok bool) {
 			return Event{}, false
 		}
 	}
-	if err := r.pacer.Wait(ctx); err != nil {
+	if err := r.pacer.Wait(ctx); err != nil || ph.over(time.Now()) {
 		return Event{}, false
 	}
-	ev = r.do(ctx, s)
+	ev = r.do(ctx, ph, s)
 	s.seq++
-	s.notBefore = r.now().Add(r.spec.Think)
-	if s.seq >= r.spec.Requests {
+	s.notBefore = r.now().Add(ph.think)
+	if ph.last {
 		s.close()
 	}
 	if ev.Error == ErrCanceled {
 		return Event{}, false
 	}
+	s.after = "" // delivered: only the first request after an action carries it
 	return ev, true
 }
 

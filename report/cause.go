@@ -9,6 +9,7 @@ const (
 	CauseTokenNotSent    Cause = "token-not-sent"
 	CauseTokenIgnored    Cause = "token-ignored"
 	CauseTokenReassigned Cause = "token-reassigned"
+	CauseAfterAction     Cause = "after-action"
 	CauseAfterError      Cause = "after-error"
 	CauseUnexplained     Cause = "unexplained"
 )
@@ -17,7 +18,7 @@ const (
 // mistakes first, then what the LB did with a token it got.
 var Causes = []Cause{
 	CauseNoToken, CauseTokenRefused, CauseTokenNotSent, CauseTokenIgnored,
-	CauseTokenReassigned, CauseAfterError, CauseUnexplained,
+	CauseTokenReassigned, CauseAfterAction, CauseAfterError, CauseUnexplained,
 }
 
 func causeIndex(c Cause) int {
@@ -52,6 +53,12 @@ func (c Cause) Hint() string {
 		return "The client sent the cookie but the LB chose another server and set a new cookie: " +
 			"`option redispatch` after the pinned server went down or into maintenance, `maxidle`/`maxlife` " +
 			"expiry, or the server was removed."
+	case CauseAfterAction:
+		return "The session was sticky until a scenario step (a restart, reload or deploy: an exec or pause " +
+			"phase, or a resume) and changed backend after it. A `stick-table` is lost on a restart, and on a " +
+			"reload unless a `peers` section names the local peer (`stick-table ... peers <section>`); even then " +
+			"HAProxy 2.6 loses it on a reload within 5 s of a cold start. With cookie persistence, the deploy " +
+			"changed the servers' `cookie` values or names."
 	case CauseAfterError:
 		return "The switch followed a failed request: the pinned server failed or was overloaded and the " +
 			"LB failed over. Check the server's health (`check`), `option redispatch` and `retries`."

@@ -10,6 +10,13 @@
 // Every broken session is explained with one Cause from black-box evidence
 // alone: what the token did (never set, refused by the jar, held but not
 // sent, sent and ignored, sent and replaced) and whether the switch followed
-// a failed request. The Hint of each cause names the HAProxy directive to
-// check.
+// a failed request or a scenario action. The Hint of each cause names the
+// HAProxy directive to check.
+//
+// A scenario's phases (SetPlan, Action) are reported in order with the
+// sessions that first broke in each, and a switch in the phase right after
+// an exec or pause phase (or a resume) is blamed on that action
+// (after-action). Carry and Resume let a later process judge the same
+// sessions against the pins an earlier one saw. Renderers: Table, JSON,
+// JUnit.
 package report

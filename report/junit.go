@@ -1,80 +1,51 @@
 package report
 
 import (
-	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 )
 
-// JUnit writes the report as JUnit XML, for CI systems that show test
-// results: one test case per question the verdict answers (stickiness,
-// errors, the control group's sensitivity), each failed with the reasons,
-// and the table report as the suite's output.
+// JUnit writes the report as JUnit XML, one test case per check
+// (stickiness, error rate, spread, control group) and one per scenario
+// phase, so a CI system shows which check failed without parsing the table.
+// The suite fails exactly when the verdict is not pass: a check that does
+// not apply to the run (spread when persistence is expected) is skipped.
 func JUnit(w io.Writer, r *Report) error {
 	if r == nil {
 		r = new(Report)
 	}
-	c := r.Summary
-	secs := strconv.FormatFloat(r.Run.DurationS, 'f', 3, 64)
-	stick := junitCase{Name: "stickiness", Classname: "stickyprobe", Time: secs}
-	errs := junitCase{Name: "error rate", Classname: "stickyprobe", Time: secs}
-	sens := junitCase{Name: "control group sensitivity", Classname: "stickyprobe", Time: secs}
-	// clean: CDATA is written as is, and XML forbids control characters;
-	// a reason may quote a backend name a server chose.
-	reasons := cleanLines(strings.Join(r.Reasons, "\n"))
-	switch r.Verdict {
-	case Error:
-		stick.Error = &junitResult{Message: firstLine(reasons), Type: string(Error), Text: reasons}
-	case Fail:
-		if c.Sticky+c.Broken > 0 && c.Stickiness < r.Thresholds.MinStickiness || expectSpread(r) && len(r.Backends) < 2 {
-			stick.Failure = &junitResult{Message: stickinessLine(r), Type: string(Fail), Text: reasons + "\n\n" + cleanLines(causeText(r))}
-		}
-		if c.ErrorRate > r.Thresholds.MaxErrorRate {
-			errs.Failure = &junitResult{Message: fmt.Sprintf("error rate %s (%d of %d requests)", pct(c.ErrorRate), c.Errors, c.Requests),
-				Type: string(Fail), Text: "errors by kind: " + countList(r.Errors)}
-		}
-		if stick.Failure == nil && errs.Failure == nil {
-			stick.Failure = &junitResult{Message: firstLine(reasons), Type: string(Fail), Text: reasons}
-		}
-	case Inconclusive:
-		sens.Failure = &junitResult{Message: "inconclusive: " + sensitivityLine(r), Type: string(Inconclusive), Text: reasons}
+	name := "stickyprobe"
+	if r.Run.Scenario != "" {
+		name += "." + r.Run.Scenario
 	}
-	if r.Control.Sessions == 0 && r.Verdict != Error {
-		sens.Skipped = &junitResult{Message: "no control group (--control 0)"}
-	}
-	suite := junitSuite{Name: "stickyprobe " + strings.Join(r.Run.Targets, " "), Time: secs, Cases: []junitCase{stick, errs, sens}}
+	suite := junitSuite{Name: name, Time: r.Run.DurationS, Cases: junitCases(r, name)}
 	if !r.Run.Started.IsZero() {
 		suite.Timestamp = r.Run.Started.UTC().Format("2006-01-02T15:04:05")
 	}
-	props := [][2]string{{"verdict", string(r.Verdict)}, {"seed", strconv.FormatUint(r.Run.Seed, 10)},
-		{"token", tokenText(r.Run)}, {"identify", r.Run.Identify}, {"conn", r.Run.Conn}}
+	suite.Properties = []junitProperty{
+		{"verdict", string(r.Verdict)},
+		{"targets", strings.Join(r.Run.Targets, " ")},
+		{"seed", fmt.Sprint(r.Run.Seed)},
+	}
 	if r.Run.Command != "" {
-		props = append(props, [2]string{"command", r.Run.Command})
+		// the command that repeats this run, secrets redacted
+		suite.Properties = append(suite.Properties, junitProperty{"command", clean(r.Run.Command)})
 	}
-	for _, p := range props {
-		suite.Properties = append(suite.Properties, junitProperty{Name: p[0], Value: clean(p[1])})
-	}
-	for _, tc := range suite.Cases {
+	for _, c := range suite.Cases {
 		suite.Tests++
 		switch {
-		case tc.Failure != nil:
+		case c.Failure != nil:
 			suite.Failures++
-		case tc.Error != nil:
+		case c.Error != nil:
 			suite.Errors++
-		case tc.Skipped != nil:
+		case c.Skipped != nil:
 			suite.Skipped++
 		}
 	}
-	var table bytes.Buffer
-	if err := Table(&table, r); err != nil {
-		return err
-	}
-	suite.SystemOut = cdata{table.String()} // control characters were replaced by Table
 	all := junitSuites{Name: "stickyprobe", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors,
-		Skipped: suite.Skipped, Time: secs, Suites: []junitSuite{suite}}
+		Time: suite.Time, Suites: []junitSuite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -87,38 +58,94 @@ func JUnit(w io.Writer, r *Report) error {
 	return err
 }
 
-// cleanLines is clean for each line of s, keeping the newlines.
-func cleanLines(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = clean(l)
+func junitCases(r *Report, class string) []junitCase {
+	c := r.Summary
+	reasons := strings.Join(r.Reasons, "\n")
+	spread := expectSpread(r)
+	newCase := func(name string) junitCase { return junitCase{Class: class, Name: name} }
+
+	stick := newCase("stickiness")
+	judged := c.Sticky + c.Broken
+	switch {
+	case r.Verdict == Error:
+		stick.Error = &junitResult{Type: "error", Message: firstLine(reasons), Text: reasons}
+	case spread:
+		stick.Skipped = &junitResult{Message: "not judged: --token none expects spread, not stickiness"}
+	case judged > 0 && c.Stickiness < r.Thresholds.MinStickiness:
+		msg := fmt.Sprintf("stickiness %s: %d of %d sessions changed backend (min %s)", pct(c.Stickiness), c.Broken, judged, pct(r.Thresholds.MinStickiness))
+		stick.Failure = &junitResult{Type: "stickiness", Message: msg, Text: causeText(r)}
+	default:
+		stick.Out = fmt.Sprintf("%d of %d sessions stayed on their backend", c.Sticky, judged)
 	}
-	return strings.Join(lines, "\n")
+
+	errRate := newCase("error-rate")
+	if c.ErrorRate > r.Thresholds.MaxErrorRate && r.Verdict != Error {
+		errRate.Failure = &junitResult{Type: "error-rate", Message: fmt.Sprintf("error rate %s (%d of %d requests) is above %s",
+			pct(c.ErrorRate), c.Errors, c.Requests, pct(r.Thresholds.MaxErrorRate)), Text: countList(r.Errors)}
+	} else {
+		errRate.Out = fmt.Sprintf("%d errors in %d requests", c.Errors, c.Requests)
+	}
+
+	spreadCase := newCase("spread")
+	switch {
+	case !spread:
+		spreadCase.Skipped = &junitResult{Message: "not judged: sessions are expected to stay on their backend (--token none judges spread)"}
+	case r.Verdict != Error && len(r.Backends) < 2:
+		spreadCase.Failure = &junitResult{Type: "spread", Message: "every identified response came from " + oneBackend(r.Backends)}
+	default:
+		spreadCase.Out = fmt.Sprintf("requests spread over %d backends", len(r.Backends))
+	}
+
+	control := newCase("control-group")
+	switch ctl := r.Control; {
+	case ctl.Sessions == 0 || spread:
+		control.Skipped = &junitResult{Message: "no control group, or none needed: sensitivity not measured"}
+	case r.Verdict == Inconclusive:
+		control.Failure = &junitResult{Type: "inconclusive", Message: fmt.Sprintf("none of the %d control sessions changed backend: the run could not have seen broken persistence", ctl.Sessions), Text: reasons}
+	default:
+		control.Out = fmt.Sprintf("%d of %d control sessions changed backend", ctl.Switched, ctl.Judged)
+	}
+
+	cases := []junitCase{stick, errRate, spreadCase, control}
+	for _, ph := range r.Phases {
+		pc := newCase("phase " + ph.Name)
+		a := ph.Action
+		switch {
+		case ph.Skipped:
+			pc.Skipped = &junitResult{Message: "not reached: the run stopped before this phase"}
+		case a != nil && a.Failed && !a.AllowFailure:
+			pc.Failure = &junitResult{Type: "exec", Message: a.Error, Text: a.Output}
+		case ph.Broken > 0 && stick.Failure != nil:
+			pc.Failure = &junitResult{Type: "stickiness", Message: fmt.Sprintf("%d sessions first changed backend in this phase (%s)", ph.Broken, countList(ph.Causes))}
+		default:
+			pc.Out = phaseNote(ph)
+		}
+		if a != nil {
+			pc.Time = a.DurationS
+			if pc.Failure == nil && a.Output != "" {
+				pc.Out = a.Output
+			}
+		}
+		cases = append(cases, pc)
+	}
+	return cases
+}
+
+// causeText lists the causes of broken sessions with their hints.
+func causeText(r *Report) string {
+	var b strings.Builder
+	for _, c := range causeOrder(r) {
+		fmt.Fprintf(&b, "%s: %d sessions\n", c, r.Causes[c])
+		if h := r.Hints[c]; h != "" {
+			b.WriteString("  " + h + "\n")
+		}
+	}
+	return b.String()
 }
 
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-func stickinessLine(r *Report) string {
-	c := r.Summary
-	if expectSpread(r) {
-		return "expected spread over several backends"
-	}
-	return fmt.Sprintf("stickiness %s: %d of %d sessions changed backend", pct(c.Stickiness), c.Broken, c.Sticky+c.Broken)
-}
-
-// causeText lists the causes with their hints, as plain text.
-func causeText(r *Report) string {
-	var b strings.Builder
-	for _, c := range causeOrder(r) {
-		fmt.Fprintf(&b, "%s (%d broken)\n", c, r.Causes[c])
-		if h := r.Hints[c]; h != "" {
-			fmt.Fprintf(&b, "  hint: %s\n", h)
-		}
-	}
-	return b.String()
 }
 
 type junitSuites struct {
@@ -127,8 +154,7 @@ type junitSuites struct {
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
+	Time     float64      `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -138,15 +164,10 @@ type junitSuite struct {
 	Failures   int             `xml:"failures,attr"`
 	Errors     int             `xml:"errors,attr"`
 	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
+	Time       float64         `xml:"time,attr"`
 	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  cdata           `xml:"system-out"`
-}
-
-type cdata struct {
-	Text string `xml:",cdata"`
 }
 
 type junitProperty struct {
@@ -155,16 +176,17 @@ type junitProperty struct {
 }
 
 type junitCase struct {
-	Name      string       `xml:"name,attr"`
-	Classname string       `xml:"classname,attr"`
-	Time      string       `xml:"time,attr"`
-	Failure   *junitResult `xml:"failure,omitempty"`
-	Error     *junitResult `xml:"error,omitempty"`
-	Skipped   *junitResult `xml:"skipped,omitempty"`
+	Class   string       `xml:"classname,attr"`
+	Name    string       `xml:"name,attr"`
+	Time    float64      `xml:"time,attr"`
+	Failure *junitResult `xml:"failure,omitempty"`
+	Error   *junitResult `xml:"error,omitempty"`
+	Skipped *junitResult `xml:"skipped,omitempty"`
+	Out     string       `xml:"system-out,omitempty"`
 }
 
 type junitResult struct {
-	Message string `xml:"message,attr,omitempty"`
 	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",cdata"` // CDATA keeps newlines readable
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
 }

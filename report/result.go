@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/probe"
@@ -25,6 +26,7 @@ const (
 
 // Run describes how the run was made; the caller fills it in.
 type Run struct {
+	Scenario    string    `json:"scenario,omitempty"` // the scenario's name, for `scenario run`
 	Targets     []string  `json:"targets"`
 	Identify    string    `json:"identify"`
 	Token       string    `json:"token"`
@@ -59,6 +61,7 @@ type Report struct {
 	Thresholds Thresholds                `json:"thresholds"`
 	LatencyMS  Latency                   `json:"latency_ms"`
 	Samples    []*Sample                 `json:"samples"`
+	Phases     []Phase                   `json:"phases,omitempty"` // a scenario's phases, in order
 }
 
 // Counts are about the measured sessions; requests and errors count every
@@ -186,6 +189,7 @@ func (s *Summary) Close(run Run) *Report {
 	if r.Control.Judged > 0 {
 		r.Control.Sensitivity = float64(r.Control.Switched) / float64(r.Control.Judged)
 	}
+	s.closePhases(r)
 	r.Verdict, r.Reasons = s.verdict(r)
 	return r
 }
@@ -200,7 +204,7 @@ func (s *Summary) verdict(r *Report) (Verdict, []string) {
 	case c.Errors == c.Requests:
 		return Error, []string{fmt.Sprintf("every request failed (%s)", topErrors(r.Errors))}
 	}
-	var fails []string
+	fails, notes := actionFailures(r)
 	if c.ErrorRate > s.opts.MaxErrorRate {
 		fails = append(fails, fmt.Sprintf("error rate %.2f%% (%d of %d requests: %s) is above --max-error-rate %.2f%%",
 			100*c.ErrorRate, c.Errors, c.Requests, topErrors(r.Errors), 100*s.opts.MaxErrorRate))
@@ -225,9 +229,12 @@ func (s *Summary) verdict(r *Report) (Verdict, []string) {
 			100*c.Stickiness, c.Broken, c.Sticky+c.Broken, 100*s.opts.MinStickiness))
 	}
 	if len(fails) > 0 {
-		return Fail, fails
+		return Fail, append(fails, notes...)
 	}
 	ok := fmt.Sprintf("%d of %d sessions stayed on their backend", c.Sticky, c.Sticky+c.Broken)
+	if len(notes) > 0 {
+		ok += "; " + strings.Join(notes, "; ")
+	}
 	switch {
 	case r.Control.Sessions == 0:
 		return Pass, []string{ok, "no control group (--control 0): the run's sensitivity was not measured"}

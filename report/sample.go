@@ -26,6 +26,8 @@ type Step struct {
 	TokenRefused probe.Refusal   `json:"token_refused,omitempty"`
 	LatencyMS    float64         `json:"latency_ms"`
 	Switch       bool            `json:"switch,omitempty"`
+	Phase        string          `json:"phase,omitempty"`
+	AfterAction  string          `json:"after_action,omitempty"` // the first request after this action
 }
 
 func (s *Summary) lookup(i int32, list []string) string {
@@ -36,7 +38,7 @@ func (s *Summary) lookup(i int32, list []string) string {
 }
 
 func (s *Summary) toStep(st step, isSwitch bool) Step {
-	return Step{
+	out := Step{
 		Seq:          int(st.seq),
 		Backend:      s.lookup(st.backend, s.names),
 		Status:       int(st.status),
@@ -48,6 +50,13 @@ func (s *Summary) toStep(st step, isSwitch bool) Step {
 		LatencyMS:    float64(st.latUS) / 1000,
 		Switch:       isSwitch,
 	}
+	if int(st.phase) < len(s.phases) {
+		out.Phase = s.phases[st.phase].name
+		if st.after {
+			out.AfterAction = s.phases[st.phase].after
+		}
+	}
+	return out
 }
 
 // startSample keeps the timeline of a session that just broke, if its

@@ -37,6 +37,8 @@ type step struct {
 	err     probe.ErrorKind
 	refused probe.Refusal
 	deleted bool
+	after   bool  // the first request after an action
+	phase   int16 // index in Summary.phases
 }
 
 // sessionState is everything kept per session between its events.
@@ -52,7 +54,9 @@ type sessionState struct {
 	seen        bool
 	control     bool
 	prevFailed  bool
-	deleted     bool // the LB deleted the token at least once
+	deleted     bool  // the LB deleted the token at least once
+	wake        int16 // phase whose first requests follow an action (exec, pause, resume); -1 none
+	broke       int16 // phase of the first switch; -1 none (or before a resume)
 }
 
 // Summary aggregates events. It is not safe for concurrent use: one
@@ -73,7 +77,12 @@ type Summary struct {
 	tokenName        string
 
 	samples  []*Sample
-	perCause [8]int // samples started per cause
+	perCause [16]int // samples started per cause
+
+	plan      []PhasePlan  // a scenario's phases (SetPlan)
+	phases    []phaseStats // in order of first event
+	lastPhase int16        // index of the last event's phase, a cache
+	actions   map[string]Action
 }
 
 // NewSummary returns an empty summary.
@@ -113,7 +122,7 @@ func (s *Summary) state(id int) *sessionState {
 		id = 0
 	}
 	for id >= len(s.sessions) {
-		s.sessions = append(s.sessions, sessionState{pin: -1, cause: -1, sample: -1})
+		s.sessions = append(s.sessions, sessionState{pin: -1, cause: -1, sample: -1, wake: -1, broke: -1})
 	}
 	return &s.sessions[id]
 }
@@ -127,10 +136,23 @@ func (s *Summary) Add(ev *probe.Event) {
 		s.tokenName = ev.TokenName
 	}
 
+	ph := s.phase(ev.Phase)
+	switch {
+	case ev.AfterAction != "":
+		st.wake = ph
+		if s.phases[ph].after == "" {
+			s.phases[ph].after = ev.AfterAction
+		}
+	case st.wake != ph:
+		st.wake = -1 // the wake lasts the phase right after the action
+	}
+	s.phases[ph].requests++
+
 	s.requests++
 	if ev.Failed() {
 		s.errors++
 		s.errKinds[ev.Error]++
+		s.phases[ph].errors++
 	}
 	if ev.Error == "" || ev.Error == probe.ErrHTTP5xx {
 		s.latency.add(ev.Latency)
@@ -146,6 +168,8 @@ func (s *Summary) Add(ev *probe.Event) {
 		err:     ev.Error,
 		refused: ev.TokenRefused,
 		deleted: ev.TokenDeleted,
+		after:   ev.AfterAction != "",
+		phase:   ph,
 	}
 	if cur.backend >= 0 {
 		for int(cur.backend) >= len(s.backendRq) {
@@ -166,6 +190,7 @@ func (s *Summary) Add(ev *probe.Event) {
 		case cur.backend != st.pin:
 			st.switches++
 			if st.cause < 0 {
+				st.broke = ph
 				st.cause = int8(causeIndex(s.classify(st, ev)))
 				s.startSample(ev.Session, st, cur)
 			} else {
@@ -187,11 +212,36 @@ func (s *Summary) Add(ev *probe.Event) {
 	st.prev = cur
 }
 
+// phase returns the index of the phase called name, adding it on first
+// sight. Scenarios have a handful of phases; the cache makes the common
+// case (same phase as the last event) one string comparison.
+func (s *Summary) phase(name string) int16 {
+	if int(s.lastPhase) < len(s.phases) && s.phases[s.lastPhase].name == name {
+		return s.lastPhase
+	}
+	for i := range s.phases {
+		if s.phases[i].name == name {
+			s.lastPhase = int16(i)
+			return s.lastPhase
+		}
+	}
+	if len(s.phases) >= maxPhases {
+		return int16(len(s.phases) - 1) // a replayed stream with absurdly many phases: lump the rest
+	}
+	s.phases = append(s.phases, phaseStats{name: name})
+	s.lastPhase = int16(len(s.phases) - 1)
+	return s.lastPhase
+}
+
 // classify explains the first switch of a session, from the session's past
 // and the switching request. The token's absence outranks everything: a
 // session that never carried its token was never pinned, whatever else
 // happened.
 func (s *Summary) classify(st *sessionState, ev *probe.Event) Cause {
+	// A session that does not carry its token was not pinned, action or
+	// not; one that was, and switched in the phase right after an action,
+	// is the action's doing, even if a request failed on the way (the
+	// LB restarting).
 	if s.opts.CookieToken && ev.TokenSent == "" {
 		switch {
 		case ev.TokenHeld:
@@ -200,6 +250,9 @@ func (s *Summary) classify(st *sessionState, ev *probe.Event) Cause {
 			return CauseTokenRefused
 		}
 		return CauseNoToken
+	}
+	if st.wake >= 0 {
+		return CauseAfterAction
 	}
 	if st.prevFailed {
 		return CauseAfterError

@@ -43,6 +43,7 @@ func Table(w io.Writer, r *Report) error {
 		return err
 	}
 	writeSensitivity(&b, r)
+	writePhases(&b, r)
 	if err := writeBackends(&b, r); err != nil {
 		return err
 	}

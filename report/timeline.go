@@ -55,6 +55,9 @@ func writeSample(b *bytes.Buffer, sm *Sample, more int) {
 		if st.Switch && st.Backend != prev {
 			mark = "<- switch"
 		}
+		if st.AfterAction != "" {
+			mark = strings.TrimSpace("after " + clean(shorten(st.AfterAction, 20)) + " " + mark)
+		}
 		if st.Backend != "" {
 			prev = st.Backend
 		}

@@ -37,6 +37,7 @@ func ParseConnPolicy(s string) (ConnPolicy, error) {
 // Spec is everything a probe run needs to know. The zero value is not
 // usable; start from Default and override.
 type Spec struct {
+	Name     string     // the scenario's name; "" for a plain run
 	URLs     []*url.URL // frontends, in the order given
 	Resolve  []Resolve  // curl-style overrides of where a host:port connects
 	Headers  []Header   // extra request headers
@@ -58,6 +59,11 @@ type Spec struct {
 
 	MinStickiness float64 // fraction of judged sessions that must stay sticky
 	MaxErrorRate  float64 // fraction of requests allowed to fail
+
+	// Phases of a scenario, in order; nil is one requests phase of
+	// Requests per session. MaxDuration caps the time spent in requests
+	// phases: exec, wait and pause phases have their own bounds.
+	Phases []Phase
 }
 
 // Default returns the safe defaults: a run of about three seconds at a
@@ -166,7 +172,7 @@ func (s Spec) Validate() error {
 	if _, err := ParseConnPolicy(string(s.Conn)); err != nil {
 		return bad("--conn: %v", err)
 	}
-	return nil
+	return s.validatePhases()
 }
 
 // ParseURL parses a target URL, accepting "host:port/path" without a scheme

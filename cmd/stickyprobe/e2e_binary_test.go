@@ -169,6 +169,7 @@ func TestLabCommandShowsEveryConfig(t *testing.T) {
 		"single-backend":   "INCONCLUSIVE",
 		"cookie-domain":    "FAIL",
 		"cookie-secure":    "FAIL",
+		"stick-app-cookie": "PASS",
 		"source":           "INCONCLUSIVE",
 	}
 	for name, verdict := range want {

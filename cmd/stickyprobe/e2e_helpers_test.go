@@ -22,12 +22,19 @@ import (
 // fails the test: CI installs it, and a skip would hide that it did not.
 func startLB(t *testing.T, cfg lab.HAProxyConfig) *lab.HAProxy {
 	t.Helper()
+	return startLBWith(t, cfg, lab.BackendOptions{})
+}
+
+// startLBWith is startLB with backends that do more than name themselves
+// (set an application cookie, echo Authorization).
+func startLBWith(t *testing.T, cfg lab.HAProxyConfig, opts lab.BackendOptions) *lab.HAProxy {
+	t.Helper()
 	if _, err := lab.FindHAProxy(); err != nil {
 		t.Fatal(err)
 	}
 	var backends []*lab.Backend
 	for i := 1; i <= 3; i++ {
-		b, err := lab.StartBackend("server"+strconv.Itoa(i), lab.BackendOptions{})
+		b, err := lab.StartBackend("server"+strconv.Itoa(i), opts)
 		if err != nil {
 			t.Fatal(err)
 		}

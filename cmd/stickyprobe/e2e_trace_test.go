@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,48 +13,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stickyprobe/stickyprobe/internal/harcheck"
 	"github.com/stickyprobe/stickyprobe/lab"
 	"github.com/stickyprobe/stickyprobe/report"
 )
-
-// startLBWith is startLB with options for the backends.
-func startLBWith(t *testing.T, cfg lab.HAProxyConfig, opts lab.BackendOptions) *lab.HAProxy {
-	t.Helper()
-	if _, err := lab.FindHAProxy(); err != nil {
-		t.Fatal(err)
-	}
-	var backends []*lab.Backend
-	for i := 1; i <= 3; i++ {
-		b, err := lab.StartBackend("server"+strconv.Itoa(i), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Stop() })
-		backends = append(backends, b)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	h, err := lab.StartHAProxy(ctx, cfg, backends)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Stop() })
-	return h
-}
-
-// runCLI runs the command line in-process and returns its exit code and
-// streams.
-func runCLI(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	code := run(ctx, append([]string{"stickyprobe"}, args...), &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
-}
 
 func readFile(t *testing.T, path string) []byte {
 	t.Helper()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
@@ -80,54 +81,99 @@ func outputFlags() []cli.Flag {
 }
 
 // specFromFlags builds the spec from the command line; every error names
-// the flag at fault.
+// the flag at fault. With --resume the URLs may come from the state file,
+// so a spec without them is left for the caller to complete and validate.
 func specFromFlags(c *cli.Context) (scenarios.Spec, error) {
 	s := scenarios.Default()
-	if c.NArg() == 0 {
+	if c.NArg() == 0 && !c.IsSet("resume") {
 		return s, fmt.Errorf("no target: give at least one frontend URL, e.g. `stickyprobe run http://lb.example/`")
 	}
-	for _, raw := range c.Args().Slice() {
+	if err := applyURLs(&s, c.Args().Slice()); err != nil {
+		return s, err
+	}
+	if err := applyFlags(c, &s, func(string) bool { return true }); err != nil {
+		return s, err
+	}
+	if c.IsSet("resume") {
+		return s, nil
+	}
+	return s, s.Validate()
+}
+
+func applyURLs(s *scenarios.Spec, args []string) error {
+	for _, raw := range args {
 		u, err := scenarios.ParseURL(raw)
 		if err != nil {
-			return s, err
+			return err
 		}
 		s.URLs = append(s.URLs, u)
 	}
+	return nil
+}
+
+// applyFlags sets the spec from the probe flags for which set is true:
+// every flag for `run`, only those given on the command line for
+// `scenario run`, where the file's values stand otherwise.
+func applyFlags(c *cli.Context, s *scenarios.Spec, set func(name string) bool) error {
 	var err error
-	if s.Identify, err = scenarios.ParseIdentify(c.String("id")); err != nil {
-		return s, err
-	}
-	if s.Token, err = scenarios.ParseToken(c.String("token")); err != nil {
-		return s, err
-	}
-	if s.Conn, err = scenarios.ParseConnPolicy(c.String("conn")); err != nil {
-		return s, fmt.Errorf("--conn: %w", err)
-	}
-	for _, h := range c.StringSlice("header") {
-		hv, err := scenarios.ParseHeader(h)
-		if err != nil {
-			return s, err
+	if set("id") {
+		if s.Identify, err = scenarios.ParseIdentify(c.String("id")); err != nil {
+			return err
 		}
-		s.Headers = append(s.Headers, hv)
 	}
-	for _, r := range c.StringSlice("resolve") {
-		rv, err := scenarios.ParseResolve(r)
-		if err != nil {
-			return s, err
+	if set("token") {
+		if s.Token, err = scenarios.ParseToken(c.String("token")); err != nil {
+			return err
 		}
-		s.Resolve = append(s.Resolve, rv)
 	}
-	s.Sessions = c.Int("sessions")
-	s.Requests = c.Int("requests")
-	s.ControlSessions = c.Int("control")
-	s.Concurrency = c.Int("concurrency")
-	s.Rate = c.Float64("rate")
-	s.Think = c.Duration("think")
-	s.Timeout = c.Duration("timeout")
-	s.MaxDuration = c.Duration("max-duration")
-	s.Seed = c.Int64("seed")
-	s.Insecure = c.Bool("insecure")
-	s.MinStickiness = c.Float64("min-stickiness")
-	s.MaxErrorRate = c.Float64("max-error-rate")
-	return s, s.Validate()
+	if set("conn") {
+		if s.Conn, err = scenarios.ParseConnPolicy(c.String("conn")); err != nil {
+			return fmt.Errorf("--conn: %w", err)
+		}
+	}
+	if set("header") {
+		s.Headers = nil
+		for _, h := range c.StringSlice("header") {
+			hv, err := scenarios.ParseHeader(h)
+			if err != nil {
+				return err
+			}
+			s.Headers = append(s.Headers, hv)
+		}
+	}
+	if set("resolve") {
+		s.Resolve = nil
+		for _, r := range c.StringSlice("resolve") {
+			rv, err := scenarios.ParseResolve(r)
+			if err != nil {
+				return err
+			}
+			s.Resolve = append(s.Resolve, rv)
+		}
+	}
+	ints := map[string]*int{"sessions": &s.Sessions, "requests": &s.Requests, "control": &s.ControlSessions, "concurrency": &s.Concurrency}
+	for name, dst := range ints {
+		if set(name) {
+			*dst = c.Int(name)
+		}
+	}
+	durations := map[string]*time.Duration{"think": &s.Think, "timeout": &s.Timeout, "max-duration": &s.MaxDuration}
+	for name, dst := range durations {
+		if set(name) {
+			*dst = c.Duration(name)
+		}
+	}
+	floats := map[string]*float64{"rate": &s.Rate, "min-stickiness": &s.MinStickiness, "max-error-rate": &s.MaxErrorRate}
+	for name, dst := range floats {
+		if set(name) {
+			*dst = c.Float64(name)
+		}
+	}
+	if set("seed") {
+		s.Seed = c.Int64("seed")
+	}
+	if set("insecure") {
+		s.Insecure = c.Bool("insecure")
+	}
+	return nil
 }

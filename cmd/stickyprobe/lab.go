@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stickyprobe/stickyprobe/lab"
 	"github.com/stickyprobe/stickyprobe/report"
@@ -79,14 +82,14 @@ func selectPresets(names []string) ([]lab.Preset, error) {
 }
 
 // startBackends starts the lab's three backends; stop releases them.
-func startBackends() (backends []*lab.Backend, stop func(), err error) {
+func startBackends(opts lab.BackendOptions) (backends []*lab.Backend, stop func(), err error) {
 	stop = func() {
 		for _, b := range backends {
 			b.Stop()
 		}
 	}
 	for i := 1; i <= 3; i++ {
-		b, err := lab.StartBackend("server"+strconv.Itoa(i), lab.BackendOptions{})
+		b, err := lab.StartBackend("server"+strconv.Itoa(i), opts)
 		if err != nil {
 			stop()
 			return nil, nil, err
@@ -109,16 +112,34 @@ func labSpec(port, sessions, requests int) scenarios.Spec {
 
 func runLab(c *cli.Context, presets []lab.Preset) error {
 	ctx, w := c.Context, c.App.Writer
-	backends, stop, err := startBackends()
-	if err != nil {
-		return withCode(exitCannotRun, "starting the lab's backends: %v", err)
+	// Presets whose backends behave alike share them. Keyed by the
+	// options presets set (BackendOptions holds a func, so it is no key).
+	type backendKind struct {
+		appCookie string
+		echoAuth  bool
 	}
-	defer stop()
+	sets := map[backendKind][]*lab.Backend{}
+	defer func() {
+		for _, bs := range sets {
+			for _, b := range bs {
+				b.Stop()
+			}
+		}
+	}()
 
 	var rows []report.Labeled
 	for _, p := range presets {
 		if ctx.Err() != nil {
 			break
+		}
+		kind := backendKind{p.Backend.AppCookie, p.Backend.EchoAuthorization}
+		backends, ok := sets[kind]
+		if !ok {
+			var err error
+			if backends, _, err = startBackends(p.Backend); err != nil {
+				return withCode(exitCannotRun, "starting the lab's backends: %v", err)
+			}
+			sets[kind] = backends
 		}
 		rep, cfgText, err := probePreset(ctx, p, backends, c.Int("sessions"), c.Int("requests"), c.Bool("verbose"), c.App.ErrWriter)
 		if err != nil {
@@ -166,7 +187,7 @@ func serveLab(ctx context.Context, name string, w io.Writer) error {
 	if !ok {
 		return fmt.Errorf("--serve %q: unknown config; see `stickyprobe lab --help` for the list", name)
 	}
-	backends, stop, err := startBackends()
+	backends, stop, err := startBackends(p.Backend)
 	if err != nil {
 		return withCode(exitCannotRun, "starting the lab's backends: %v", err)
 	}
@@ -176,11 +197,27 @@ func serveLab(ctx context.Context, name string, w io.Writer) error {
 		return withCode(exitCannotRun, "%v", err)
 	}
 	defer h.Stop()
-	port := h.Port()
+	// The control endpoint lets a scenario's exec phase restart or reload
+	// this HAProxy; loopback only, since it bounces the lab.
+	ctl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return withCode(exitCannotRun, "control endpoint: %v", err)
+	}
+	srv := &http.Server{Handler: lab.ControlHandler(h), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ctl)
+	defer srv.Close()
+	port, ctlURL := h.Port(), "http://"+ctl.Addr().String()
+	resolve, hostURL := fmt.Sprintf("--resolve %s:%d:127.0.0.1", labHost, port), fmt.Sprintf("http://%s:%d/", labHost, port)
+	target := resolve + " " + hostURL
 	fmt.Fprintf(w, "HAProxy (%s: %s) listens on %s\n\n%s\n", p.Name, p.Description, h.URL(), h.Config())
 	fmt.Fprintf(w, "Probe it from another terminal:\n   stickyprobe run %s\n", h.URL())
 	fmt.Fprintf(w, "or under a real host name, so Domain and Secure cookie rules apply as in production:\n"+
-		"   stickyprobe run --resolve %s:%d:127.0.0.1 http://%s:%d/\n\nCtrl-C stops it.\n", labHost, port, labHost, port)
+		"   stickyprobe run %s\n", target)
+	fmt.Fprintf(w, "Restart or reload it (answers once it proxies again):\n"+
+		"   curl -fsS -X POST %s/restart\n   curl -fsS -X POST %s/reload\n", ctlURL, ctlURL)
+	fmt.Fprintf(w, "so a restart smoke test against it is:\n"+
+		"   stickyprobe scenario run --exec 'restart=curl -fsS -X POST %s/restart' %s restart-smoke %s\n\nCtrl-C stops it.\n",
+		ctlURL, resolve, hostURL)
 	<-ctx.Done()
 	return nil
 }

@@ -31,11 +31,18 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --id header:X-Served-By --token cookie:SERVERID https://shop.example/cart\n" +
 			"   stickyprobe run --resolve shop.example:443:10.0.0.5 --json report.json https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags:                  append(probeFlags(), outputFlags()...),
+		Flags:                  append(append(probeFlags(), outputFlags()...), stateFlags()...),
 		UseShortOptionHandling: true, // -vv
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
 			if err != nil {
+				return err
+			}
+			resume, err := resumeInto(c, &spec)
+			if err != nil {
+				return err
+			}
+			if err := spec.Validate(); err != nil {
 				return err
 			}
 			out := outputs{
@@ -47,6 +54,7 @@ func runCommand() *cli.Command {
 			if err := traceOutputs(c, spec, &out); err != nil {
 				return err
 			}
+			stateOutputs(c, &out, resume)
 			_, err = execute(c.Context, spec, out)
 			return err
 		},
@@ -60,6 +68,12 @@ type outputs struct {
 	verbose, progress    bool
 	quiet                bool // no table
 	trace                     // HAR, Markdown, -vv, redaction, rerun command (trace.go)
+
+	junitPath     string     // JUnit XML report
+	saveStatePath string     // --save-state: the sessions, for a later --resume
+	resume        *stateFile // --resume: sessions to continue
+	stdin         io.Reader  // for pause phases
+	interactive   bool       // stdin is a terminal, so a pause phase can wait for Enter
 }
 
 // unreachableAfter stops a run whose first requests all fail to connect:
@@ -83,6 +97,11 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	if err != nil {
 		return nil, err
 	}
+	out.stderr = &lockedWriter{w: out.stderr} // phases and the event loop both write to it
+	phases, err := newScenarioRun(spec, runner, out)
+	if err != nil {
+		return nil, err
+	}
 	opts := report.Options{
 		MinStickiness: spec.MinStickiness,
 		MaxErrorRate:  spec.MaxErrorRate,
@@ -95,6 +114,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		command = out.command(runner.Seed())
 	}
 	runInfo := report.Run{
+		Scenario: spec.Name,
 		Targets:  targets(spec, out.redactor),
 		Identify: spec.Identify.String(),
 		Token:    spec.Token.String(),
@@ -109,12 +129,21 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	}
 	defer sink.cleanup()
 	summary := report.NewSummary(opts)
+	summary.SetPlan(phases.reportPlan())
+	if out.resume != nil {
+		if err := out.resume.apply(runner, summary); err != nil {
+			return nil, err
+		}
+	}
+	if out.saveStatePath != "" {
+		runner.RecordCookies()
+	}
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	ch := make(chan probe.Event, 1024)
 	done := make(chan error, 1)
-	go func() { done <- runner.Run(runCtx, ch) }()
+	go func() { done <- phases.run(runCtx, ch) }()
 
 	bar := newProgress(out.stderr, out.progress, runner.Total(), started)
 	vp := &verbosePrinter{w: out.stderr, headers: out.headers, color: out.color}
@@ -138,6 +167,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	}
 	runErr := <-done
 	bar.finish()
+	phases.record(summary)
 
 	runInfo.DurationS = time.Since(started).Round(time.Millisecond).Seconds()
 	runInfo.Interrupted = ctx.Err() != nil
@@ -152,6 +182,15 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	}
 	if err := writeEvidence(rep, summary, sink, out); err != nil {
 		return rep, withCode(exitCannotRun, "%v", err)
+	}
+	if out.saveStatePath != "" {
+		if err := saveState(out.saveStatePath, spec, runner, summary); err != nil {
+			return rep, withCode(exitCannotRun, "--save-state: %v", err)
+		}
+		fmt.Fprintf(out.stderr, "saved %d sessions to %s (it holds their cookies: keep it private)\n", len(runner.Snapshot()), out.saveStatePath)
+	}
+	if errors.Is(runErr, errPause) {
+		return rep, withCode(exitUsage, "%v", runErr)
 	}
 	if rep.Run.Interrupted {
 		return rep, &exitError{code: exitInterrupted, err: errSilent}
@@ -184,6 +223,11 @@ func writeReports(rep *report.Report, out outputs) error {
 		}
 		if out.jsonPath == "-" {
 			tableTo = out.stderr
+		}
+	}
+	if out.junitPath != "" {
+		if err := writeFile(out.junitPath, func(w io.Writer) error { return report.JUnit(w, rep) }); err != nil {
+			return fmt.Errorf("--junit: %w", err)
 		}
 	}
 	if out.quiet {

@@ -1,0 +1,80 @@
+package probe
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/stickyprobe/stickyprobe/scenarios"
+)
+
+// phase is a requests phase as the workers see it. round and last change
+// only between rounds, when no worker holds a session.
+type phase struct {
+	name     string
+	count    int       // rounds to send; 0 for a timed phase
+	deadline time.Time // end of a timed phase; zero for a counted one
+	think    time.Duration
+	paths    []string
+	targets  [][]target // [frontend][path], nil without paths
+	round    int
+	last     bool // this round is the phase's last
+}
+
+// target is one URL a phase requests: parsed for the cookie jar, as a
+// string for the request, and as recorded (password redacted).
+type target struct {
+	url   *url.URL
+	str   string
+	shown string
+}
+
+func (r *Runner) newPhase(p scenarios.Phase, now time.Time) *phase {
+	ph := &phase{name: p.Name, count: p.Requests, think: r.spec.Think, paths: p.Paths}
+	if p.Think != nil {
+		ph.think = *p.Think
+	}
+	if p.Requests == 0 {
+		if p.Duration > 0 {
+			ph.deadline = now.Add(p.Duration)
+		} else {
+			ph.count = r.spec.Requests
+		}
+	}
+	if len(p.Paths) > 0 {
+		ph.targets = make([][]target, len(r.spec.URLs))
+		for i, base := range r.spec.URLs {
+			for _, path := range p.Paths {
+				u := scenarios.WithPath(base, path)
+				ph.targets[i] = append(ph.targets[i], target{url: u, str: u.String(), shown: r.trace.Redactor.URL(u)})
+			}
+		}
+	}
+	return ph
+}
+
+// more reports whether round n should be sent. A timed phase is bounded by
+// MaxRequests rounds too, so a zero think time and no rate cannot loop
+// without end.
+func (ph *phase) more(n int, now time.Time) bool {
+	if ph.count > 0 {
+		return n < ph.count
+	}
+	return n < scenarios.MaxRequests && now.Before(ph.deadline)
+}
+
+// over reports whether a request starting at t would fall after the end of
+// a timed phase.
+func (ph *phase) over(t time.Time) bool {
+	return !ph.deadline.IsZero() && !t.Before(ph.deadline)
+}
+
+// target returns the URL session s requests this round, and the path to
+// record ("" when the phase names none).
+func (ph *phase) target(s *session, frontends int) (u *url.URL, str, shown, path string) {
+	if ph.targets == nil {
+		return s.frontend, s.reqURL, s.target, ""
+	}
+	k := ph.round % len(ph.paths)
+	t := ph.targets[s.id%frontends][k]
+	return t.url, t.str, t.shown, ph.paths[k]
+}
