@@ -85,12 +85,18 @@ func (r *Runner) Total() int {
 // emitted: they say nothing about the target. Run returns ctx's error if
 // ctx was canceled, ErrMaxDuration if the spec's cap stopped it, else nil.
 func (r *Runner) Run(ctx context.Context, out chan<- Event) error {
+	return r.run(ctx, out, r.newSessions(), 0)
+}
+
+// run plays sessions for one run. salt varies the shuffled order between
+// runs of the same sessions (0 for a one-off run, so --seed still repeats
+// an order exactly).
+func (r *Runner) run(ctx context.Context, out chan<- Event, sessions []*session, salt uint64) error {
 	defer close(out)
 	runCtx, cancel := context.WithTimeoutCause(ctx, r.spec.MaxDuration, ErrMaxDuration)
 	defer cancel()
 
-	rng := rand.New(rand.NewPCG(r.seed, r.seed^0x5eed))
-	sessions := r.newSessions()
+	rng := rand.New(rand.NewPCG(r.seed, r.seed^0x5eed^salt))
 	work := make(chan *session)
 	var round sync.WaitGroup
 	var workers sync.WaitGroup
