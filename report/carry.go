@@ -19,4 +19,9 @@ func (s *Summary) Carry(session int, backend string) {
 	}
 	st.pin = intern(backend, &s.names, s.nameIdx)
 	st.identified = 1
+	// Close reads a request count for every interned name, and this one
+	// may never answer in this run.
+	for int(st.pin) >= len(s.backendRq) {
+		s.backendRq = append(s.backendRq, 0)
+	}
 }

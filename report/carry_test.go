@@ -57,3 +57,20 @@ func TestCarryAfterFirstEventIsIgnored(t *testing.T) {
 		t.Errorf("a late carry changed the verdict: %+v %v", r.Summary, r.Causes)
 	}
 }
+
+func TestCarryOfABackendThatNeverAnswers(t *testing.T) {
+	s := NewSummary(testOptions())
+	first := sticky(0, "s1", 2).events()
+	s.Add(&first[0])
+	s.Carry(1, "gone") // interned after s1, never seen in this run
+	for _, ev := range append(first[1:], sticky(1, "s2", 2).events()...) {
+		s.Add(&ev)
+	}
+	r := s.Close(testRun())
+	if b := r.Backends["gone"]; b.Sessions != 1 || b.Requests != 0 {
+		t.Errorf("backend gone = %+v, want 1 pinned session and no request", b)
+	}
+	if r.Causes[CauseNoToken]+r.Causes[CauseTokenIgnored]+r.Causes[CauseTokenReassigned] != 1 {
+		t.Errorf("causes %v, want the carried session broken", r.Causes)
+	}
+}
