@@ -62,8 +62,8 @@ func TestCarryOfABackendThatNeverAnswers(t *testing.T) {
 	s := NewSummary(testOptions())
 	first := sticky(0, "s1", 2).events()
 	s.Add(&first[0])
-	s.Carry(1, "gone") // interned after s1, never seen in this run
-	for _, ev := range append(first[1:], sticky(1, "s2", 2).events()...) {
+	s.Carry(1, "gone") // interned last, never seen in this run
+	for _, ev := range append(first[1:], sticky(1, "s1", 2).events()...) {
 		s.Add(&ev)
 	}
 	r := s.Close(testRun())
