@@ -32,10 +32,13 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --id header:X-Served-By --token cookie:SERVERID https://shop.example/cart\n" +
 			"   stickyprobe run --resolve shop.example:443:10.0.0.5 --json report.json https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags: append(probeFlags(), outputFlags()...),
+		Flags: append(append(probeFlags(), outputFlags()...), textfileFlag(), scenarioLabelFlag()),
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
 			if err != nil {
+				return err
+			}
+			if err := checkTextfileDir(c.String("prom-textfile")); err != nil {
 				return err
 			}
 			out := outputs{
@@ -44,7 +47,16 @@ func runCommand() *cli.Command {
 				verbose: c.Bool("verbose"), quiet: c.Bool("quiet"),
 				progress: !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
 			}
-			_, err = execute(c.Context, spec, out)
+			prom := newPromTextfile(c, spec)
+			if prom != nil {
+				out.observe = prom.add
+			}
+			rep, err := execute(c.Context, spec, out)
+			if prom != nil && rep != nil {
+				if perr := prom.finish(rep, c.App.ErrWriter); perr != nil {
+					return perr
+				}
+			}
 			return err
 		},
 	}
@@ -55,7 +67,8 @@ type outputs struct {
 	stdout, stderr       io.Writer
 	jsonPath, eventsPath string
 	verbose, progress    bool
-	quiet                bool // no table
+	quiet                bool               // no table
+	observe              func(*probe.Event) // e.g. --prom-textfile; nil = none
 }
 
 // unreachableAfter stops a run whose first requests all fail to connect:
@@ -77,12 +90,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	if err != nil {
 		return nil, err
 	}
-	summary := report.NewSummary(report.Options{
-		MinStickiness: spec.MinStickiness,
-		MaxErrorRate:  spec.MaxErrorRate,
-		ExpectSpread:  spec.Token.Kind == scenarios.TokenNone,
-		CookieToken:   spec.Token.Kind == scenarios.TokenCookie || spec.Token.Kind == scenarios.TokenAuto,
-	})
+	summary := report.NewSummary(summaryOptions(spec))
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -101,6 +109,9 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		}
 		if out.verbose {
 			printEvent(out.stderr, &ev)
+		}
+		if out.observe != nil {
+			out.observe(&ev)
 		}
 		bar.add(&ev)
 		switch {
