@@ -27,6 +27,15 @@ type BackendOptions struct {
 	// does not carry it. It lets tests exercise HAProxy setups that stick on
 	// an application cookie (`stick store-response res.cook(NAME)`).
 	AppCookie string
+	// AppCookieValue, if set, makes the values of AppCookie; nil draws
+	// random ones. Tests that must find a secret wherever it leaks give
+	// values they can recognise. It is called from concurrent requests.
+	AppCookieValue func() string
+	// EchoAuthorization copies the request's Authorization header into the
+	// response as X-Echo-Authorization, the way debug endpoints echo what
+	// they get. Off by default (see handle); tests use it to prove that a
+	// credential is redacted wherever it comes back.
+	EchoAuthorization bool
 }
 
 // Backend is a real HTTP server on 127.0.0.1 (net/http on a real TCP socket)
@@ -34,6 +43,7 @@ type BackendOptions struct {
 // server a load balancer picked.
 type Backend struct {
 	name     string
+	instance string // random, per Backend: tells this backend from another on a reused port
 	opts     BackendOptions
 	addr     string // fixed at creation so Start can come back on the same address
 	requests atomic.Int64
@@ -56,13 +66,18 @@ func StartBackend(name string, opts BackendOptions) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: start backend %s: %w", name, err)
 	}
-	b := &Backend{name: name, opts: opts, addr: ln.Addr().String()}
+	b := &Backend{name: name, instance: randomToken(), opts: opts, addr: ln.Addr().String()}
 	b.serve(ln)
 	return b, nil
 }
 
 // Name is the backend's identity, sent in the X-Backend header.
 func (b *Backend) Name() string { return b.name }
+
+// Instance is a random id the backend sends in X-Lab-Instance. Names repeat
+// across labs (server1, server2, ...) and ports are reused by the kernel,
+// so only the instance says that a response came from this very backend.
+func (b *Backend) Instance() string { return b.instance }
 
 // Addr is "127.0.0.1:PORT"; it does not change across Stop/Start.
 func (b *Backend) Addr() string { return b.addr }
@@ -135,7 +150,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 
 // handle answers every method the same way. It deliberately echoes nothing
 // from the request (no headers, cookies or body) so lab output never leaks
-// what a client sent.
+// what a client sent, unless a test asks for EchoAuthorization.
 func (b *Backend) handle(w http.ResponseWriter, r *http.Request) {
 	b.requests.Add(1)
 	// Drain a bounded amount of any request body so keep-alive keeps working
@@ -145,11 +160,19 @@ func (b *Backend) handle(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	if name := b.opts.AppCookie; name != "" {
 		if _, err := r.Cookie(name); err != nil {
-			http.SetCookie(w, &http.Cookie{Name: name, Value: randomToken(), Path: "/", HttpOnly: true})
+			value := randomToken()
+			if b.opts.AppCookieValue != nil {
+				value = b.opts.AppCookieValue()
+			}
+			http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true})
 		}
+	}
+	if auth := r.Header.Get("Authorization"); b.opts.EchoAuthorization && auth != "" {
+		h.Set("X-Echo-Authorization", auth)
 	}
 	body := "backend: " + b.name + "\n"
 	h.Set("X-Backend", b.name)
+	h.Set("X-Lab-Instance", b.instance)
 	h.Set("Content-Type", "text/plain")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)

@@ -86,7 +86,7 @@ func TestBackendStopStart(t *testing.T) {
 	if err := b.Stop(); err != nil {
 		t.Fatalf("second Stop: %v", err)
 	}
-	if !refuses(addr) || b.Running() {
+	if servedBy(addr, b) || b.Running() {
 		t.Fatal("stopped backend still accepts connections")
 	}
 	if _, err := c.Get("http://" + addr + "/"); err == nil {
@@ -131,6 +131,31 @@ func TestBackendAppCookie(t *testing.T) {
 	other := get(t, c, url, "unrelated=1")
 	if len(other.setCookies) != 1 || strings.Contains(other.setCookies[0], value) {
 		t.Fatalf("new client should get a new session, got %q", other.setCookies)
+	}
+}
+
+func TestBackendEchoAuthorizationAndCookieValues(t *testing.T) {
+	t.Parallel()
+	n := 0
+	b := startTestBackend(t, "server1", BackendOptions{AppCookie: "SID", EchoAuthorization: true,
+		AppCookieValue: func() string { n++; return "known-" + strings.Repeat("x", n) }})
+	req, _ := http.NewRequest(http.MethodGet, "http://"+b.Addr()+"/", nil)
+	req.Header.Set("Authorization", "Bearer s3cr3t")
+	resp, err := freshClient(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Echo-Authorization"); got != "Bearer s3cr3t" {
+		t.Errorf("X-Echo-Authorization = %q, want the request's Authorization", got)
+	}
+	if got := resp.Header.Get("Set-Cookie"); !strings.HasPrefix(got, "SID=known-x;") {
+		t.Errorf("Set-Cookie = %q, want the value AppCookieValue made", got)
+	}
+	if r := get(t, freshClient(t), "http://"+b.Addr()+"/", ""); r.backend != "server1" {
+		t.Fatalf("X-Backend=%q", r.backend)
+	} else if len(r.setCookies) != 1 || !strings.HasPrefix(r.setCookies[0], "SID=known-xx;") {
+		t.Errorf("second client: Set-Cookie %q, want the next value", r.setCookies)
 	}
 }
 

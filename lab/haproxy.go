@@ -23,7 +23,7 @@ const (
 // ErrHAProxyNotFound is returned by FindHAProxy (and so by StartHAProxy and
 // Start) when no haproxy binary is on PATH. Its text tells the user how to
 // install one.
-var ErrHAProxyNotFound = errors.New("haproxy not found in PATH; install it with: " +
+var ErrHAProxyNotFound = errors.New("haproxy not found in PATH, /usr/sbin, /usr/local/sbin or /sbin; install it with: " +
 	"sudo apt-get install -y haproxy (Debian/Ubuntu), sudo dnf install -y haproxy (Fedora/RHEL), brew install haproxy (macOS)")
 
 // errBindFailed marks a start that failed only because the port was taken,
@@ -31,14 +31,25 @@ var ErrHAProxyNotFound = errors.New("haproxy not found in PATH; install it with:
 // restart).
 var errBindFailed = errors.New("haproxy could not bind its port")
 
-// FindHAProxy returns the path of the haproxy binary on PATH, or
-// ErrHAProxyNotFound with install instructions.
+// sbinDirs are searched after PATH: distributions install haproxy in an
+// sbin directory that a normal user's PATH lacks, and "not found" right
+// after `apt-get install haproxy` would send users on a wild goose chase.
+// A variable so tests can point it at an empty directory.
+var sbinDirs = []string{"/usr/sbin", "/usr/local/sbin", "/sbin"}
+
+// FindHAProxy returns the path of the haproxy binary on PATH or in the
+// sbin directories, or ErrHAProxyNotFound with install instructions.
 func FindHAProxy() (string, error) {
-	path, err := exec.LookPath("haproxy")
-	if err != nil {
-		return "", ErrHAProxyNotFound
+	if path, err := exec.LookPath("haproxy"); err == nil {
+		return path, nil
 	}
-	return path, nil
+	for _, dir := range sbinDirs {
+		path := filepath.Join(dir, "haproxy")
+		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return path, nil
+		}
+	}
+	return "", ErrHAProxyNotFound
 }
 
 // HAProxy is a real haproxy process running in the foreground (-db) with a

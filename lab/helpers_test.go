@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -89,11 +88,22 @@ func get(t *testing.T, c *http.Client, url, cookie string) reply {
 }
 
 // refuses reports whether nothing accepts TCP connections on addr.
-func refuses(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
+// servedBy reports whether a request to addr is answered by one of the
+// given backends (directly or through a load balancer). A port that merely
+// accepts connections proves nothing: once released, the kernel may hand it
+// to a parallel test's listener at once.
+func servedBy(addr string, backends ...*Backend) bool {
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get("http://" + addr + "/")
 	if err != nil {
-		return true
+		return false
 	}
-	conn.Close()
+	resp.Body.Close()
+	got := resp.Header.Get("X-Lab-Instance")
+	for _, b := range backends {
+		if got == b.Instance() {
+			return true
+		}
+	}
 	return false
 }

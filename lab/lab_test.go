@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,11 +62,11 @@ func TestLabCloseStopsEverything(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if !refuses(loopbackAddr(l.LB.Port())) {
-		t.Error("haproxy port still accepts after Close")
+	if servedBy(loopbackAddr(l.LB.Port()), l.Backends...) || h.Running() {
+		t.Error("haproxy still running after Close")
 	}
 	for _, b := range l.Backends {
-		if !refuses(b.Addr()) {
+		if servedBy(b.Addr(), b) || b.Running() {
 			t.Errorf("backend %s still accepts after Close", b.Name())
 		}
 	}
@@ -84,10 +85,13 @@ func TestStartRejectsNegativeBackends(t *testing.T) {
 	}
 }
 
-// Not parallel: t.Setenv changes the whole process environment.
+// Not parallel: t.Setenv and sbinDirs change process-wide state.
 func TestFindHAProxyMissing(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	const want = "haproxy not found in PATH; install it with: sudo apt-get install -y haproxy (Debian/Ubuntu), " +
+	saved := sbinDirs
+	sbinDirs = []string{t.TempDir()}
+	t.Cleanup(func() { sbinDirs = saved })
+	const want = "haproxy not found in PATH, /usr/sbin, /usr/local/sbin or /sbin; install it with: sudo apt-get install -y haproxy (Debian/Ubuntu), " +
 		"sudo dnf install -y haproxy (Fedora/RHEL), brew install haproxy (macOS)"
 	_, err := FindHAProxy()
 	if err == nil || err.Error() != want {
@@ -98,5 +102,26 @@ func TestFindHAProxyMissing(t *testing.T) {
 	}
 	if _, err := StartHAProxy(context.Background(), HAProxyConfig{}, fakeBackends(1)); !errors.Is(err, ErrHAProxyNotFound) {
 		t.Fatalf("StartHAProxy without haproxy: %v", err)
+	}
+}
+
+// Debian installs haproxy in /usr/sbin, which a normal user's PATH lacks:
+// FindHAProxy must still find it there, and only an executable file counts.
+func TestFindHAProxyInSbin(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	notExec, sbin := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(notExec, "haproxy"), []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(sbin, "haproxy")
+	if err := os.WriteFile(want, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	saved := sbinDirs
+	sbinDirs = []string{notExec, sbin}
+	t.Cleanup(func() { sbinDirs = saved })
+	got, err := FindHAProxy()
+	if err != nil || got != want {
+		t.Fatalf("FindHAProxy() = %q, %v; want %q", got, err, want)
 	}
 }

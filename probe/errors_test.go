@@ -69,10 +69,12 @@ func readRequest(c net.Conn) {
 	_, _ = http.ReadRequest(bufio.NewReader(c))
 }
 
-// closedPort returns a 127.0.0.1 address nothing listens on.
+// closedPort returns a loopback address nothing listens on. It uses
+// 127.0.0.2, which no test binds: a port just released on 127.0.0.1 may be
+// handed at once to a parallel test's listener.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
 		t.Fatal(err)
 	}

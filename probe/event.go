@@ -3,8 +3,8 @@ package probe
 import "time"
 
 // Event is the record of one request. Events of one session are emitted in
-// order of Seq. Only the affinity token's value is recorded: other cookies
-// may be users' credentials and never leave the jar.
+// order of Seq. Only the affinity token's value is recorded in clear: other
+// cookies may be users' credentials, and appear only in HTTP, redacted.
 type Event struct {
 	Session  int           `json:"session"`
 	Control  bool          `json:"control,omitempty"` // the session belongs to the control group
@@ -25,6 +25,10 @@ type Event struct {
 	TokenDeleted bool    `json:"token_deleted,omitempty"` // the response expired the token
 	TokenRefused Refusal `json:"token_refused,omitempty"` // why the jar would not send back what was set
 	Reused       bool    `json:"reused,omitempty"`        // the request went over a reused connection
+
+	// HTTP is the request and response with their headers, secrets
+	// redacted; only when the run records exchanges (--har, -vv).
+	HTTP *Exchange `json:"http,omitempty"`
 }
 
 // Failed reports whether the request failed: no response, or a 5xx.

@@ -3,6 +3,8 @@ package probe
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"strconv"
 	"time"
 )
 
@@ -48,4 +50,14 @@ func (r *Runner) RunSessions(ctx context.Context, out chan<- Event, ss *Sessions
 	}
 	ss.runs++
 	return r.run(ctx, out, ss.list, ss.runs)
+}
+
+// orderStream is the random source of the session order: the run's
+// "order" stream for a one-off run (so --seed repeats it), and a stream of
+// its own for each run of kept sessions, so consecutive cycles differ.
+func (r *Runner) orderStream(salt uint64) *rand.Rand {
+	if salt == 0 {
+		return r.stream("order")
+	}
+	return r.stream("order/" + strconv.FormatUint(salt, 10))
 }

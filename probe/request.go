@@ -26,12 +26,8 @@ func (r *Runner) do(runCtx context.Context, s *session) Event {
 	}
 	ctx, cancel := context.WithTimeout(runCtx, r.spec.Timeout)
 	defer cancel()
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			ev.Reused = info.Reused
-			ev.Local = info.Conn.LocalAddr().String()
-		},
-	})
+	rec := r.recorder() // nil unless the run records exchanges
+	ctx = httptrace.WithClientTrace(ctx, clientTrace(&ev, rec))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ev.Frontend, nil)
 	if err != nil { // the URL was parsed already; this cannot happen
 		ev.Error, ev.Detail = ErrOther, err.Error()
@@ -55,10 +51,13 @@ func (r *Runner) do(runCtx context.Context, s *session) Event {
 	}
 
 	ev.Start = r.now()
+	rec.start()
 	resp, err := r.transportFor(s).RoundTrip(req)
 	if err != nil {
 		ev.Latency = r.now().Sub(ev.Start)
+		rec.stop()
 		ev.Error, ev.Detail = classifyError(runCtx, err), err.Error()
+		ev.HTTP = r.exchange(rec, &ev, nil)
 		return ev
 	}
 	var body []byte
@@ -69,6 +68,7 @@ func (r *Runner) do(runCtx context.Context, s *session) Event {
 	}
 	resp.Body.Close()
 	ev.Latency = r.now().Sub(ev.Start)
+	rec.stop()
 	ev.Status = resp.StatusCode
 	if err != nil {
 		ev.Error, ev.Detail = classifyError(runCtx, err), "reading body: "+err.Error()
@@ -78,6 +78,7 @@ func (r *Runner) do(runCtx context.Context, s *session) Event {
 
 	r.observeToken(s, &ev, resp)
 	ev.Backend = r.ident.backend(resp.Header, body, r.setIdentity(resp, ev), sentIdentity(r.ident, req, ev))
+	ev.HTTP = r.exchange(rec, &ev, resp)
 	return ev
 }
 

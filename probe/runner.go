@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/stickyprobe/stickyprobe/redact"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 )
 
@@ -26,11 +28,12 @@ type Runner struct {
 	seed      uint64
 	tokenName atomic.Pointer[string] // fixed, or learned from the first Set-Cookie
 	now       func() time.Time
+	trace     Trace // what is recorded besides the event's fixed fields
 }
 
 // NewRunner checks the spec and prepares a run. seed 0 picks a random seed;
 // Seed tells which one was used, so a run can be repeated.
-func NewRunner(spec scenarios.Spec) (*Runner, error) {
+func NewRunner(spec scenarios.Spec, opts ...Option) (*Runner, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -43,7 +46,15 @@ func NewRunner(spec scenarios.Spec) (*Runner, error) {
 		now:    time.Now,
 	}
 	if r.seed == 0 {
-		r.seed = rand.Uint64()
+		// 1..2^63-1: --seed is an int64, and the report's rerun command
+		// must be able to give this seed back.
+		r.seed = rand.Uint64N(math.MaxInt64) + 1
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	if r.trace.Redactor == nil {
+		r.trace.Redactor = redact.New()
 	}
 	switch spec.Conn {
 	case scenarios.ConnFresh:
@@ -96,7 +107,7 @@ func (r *Runner) run(ctx context.Context, out chan<- Event, sessions []*session,
 	runCtx, cancel := context.WithTimeoutCause(ctx, r.spec.MaxDuration, ErrMaxDuration)
 	defer cancel()
 
-	rng := rand.New(rand.NewPCG(r.seed, r.seed^0x5eed^salt))
+	rng := r.orderStream(salt)
 	work := make(chan *session)
 	var round sync.WaitGroup
 	var workers sync.WaitGroup
@@ -157,7 +168,7 @@ func (r *Runner) newSessions() []*session {
 	sessions := make([]*session, n)
 	targets := make([]string, len(r.spec.URLs))
 	for i, u := range r.spec.URLs {
-		targets[i] = u.String()
+		targets[i] = r.trace.Redactor.URL(u) // a URL's password is never recorded
 	}
 	for i := range sessions {
 		control := i >= r.spec.Sessions

@@ -177,7 +177,7 @@ func TestRenderGolden(t *testing.T) {
 	renderers := []struct {
 		ext    string
 		render func(io.Writer, *Report) error
-	}{{"table", Table}, {"json", JSON}}
+	}{{"table", Table}, {"json", JSON}, {"md", Markdown}, {"junit.xml", JUnit}}
 	for _, gc := range goldenCases() {
 		t.Run(gc.name, func(t *testing.T) {
 			r := gc.report()

@@ -35,6 +35,12 @@ type Run struct {
 	DurationS   float64   `json:"duration_s"`
 	Interrupted bool      `json:"interrupted,omitempty"` // stopped by the user: the report is partial
 	Truncated   bool      `json:"truncated,omitempty"`   // stopped by --max-duration
+	// Command repeats the run: the command line with the seed used and
+	// secrets redacted.
+	Command string `json:"command,omitempty"`
+	// Vantages are the runs a merged report is made of (stickyprobe
+	// report a.jsonl b.jsonl), one per events file.
+	Vantages []Vantage `json:"vantages,omitempty"`
 }
 
 // Report is a closed summary: everything renderers need.

@@ -7,6 +7,7 @@ import "github.com/stickyprobe/stickyprobe/probe"
 // bound.
 type Sample struct {
 	Session int           `json:"session"`
+	Source  string        `json:"source,omitempty"` // the events file, in a merged report
 	Cause   Cause         `json:"cause"`
 	Refusal probe.Refusal `json:"refusal,omitempty"`
 	Pin     string        `json:"pin"`

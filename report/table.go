@@ -38,6 +38,7 @@ func Table(w io.Writer, r *Report) error {
 	}
 	var b bytes.Buffer
 	writeVerdict(&b, r)
+	writeRerun(&b, r)
 	if err := writeSummary(&b, r); err != nil {
 		return err
 	}
@@ -95,7 +96,11 @@ func writeVerdict(b *bytes.Buffer, r *Report) {
 		if r.Run.DurationS > 0 {
 			line += " for " + time.Duration(r.Run.DurationS*float64(time.Second)).Round(100*time.Millisecond).String()
 		}
-		line += fmt.Sprintf(" (conn %s, seed %d)", orDash(r.Run.Conn), r.Run.Seed)
+		if len(r.Run.Vantages) > 0 {
+			line += fmt.Sprintf(" (conn %s)", orDash(r.Run.Conn)) // each vantage has its seed
+		} else {
+			line += fmt.Sprintf(" (conn %s, seed %d)", orDash(r.Run.Conn), r.Run.Seed)
+		}
 		writeWrapped(b, line, "", "  ")
 	}
 }
@@ -143,27 +148,29 @@ func tokenText(run Run) string {
 }
 
 func writeSensitivity(b *bytes.Buffer, r *Report) {
+	b.WriteByte('\n')
+	writeWrapped(b, sensitivityLine(r), "", "  ")
+}
+
+// sensitivityLine says what the control group showed.
+func sensitivityLine(r *Report) string {
 	ctl := r.Control
 	without := "without cookies"
 	if r.Run.Token == "source" {
 		without = "with a new source address per request"
 	}
-	var line string
 	switch {
 	case ctl.Sessions == 0:
-		line = "control group: none (--control 0), so the run's sensitivity was not measured"
+		return "control group: none (--control 0), so the run's sensitivity was not measured"
 	case ctl.Judged == 0:
-		line = fmt.Sprintf("control group: 0 of %d sessions %s got two identified responses, "+
+		return fmt.Sprintf("control group: 0 of %d sessions %s got two identified responses, "+
 			"so the run's sensitivity is unknown", ctl.Sessions, without)
 	case ctl.Switched == 0:
-		line = fmt.Sprintf("control group: 0 of %d sessions %s changed backend (sensitivity 0%%): "+
+		return fmt.Sprintf("control group: 0 of %d sessions %s changed backend (sensitivity 0%%): "+
 			"this run could not have seen broken persistence", ctl.Judged, without)
-	default:
-		line = fmt.Sprintf("control group: %d of %d sessions %s changed backend (sensitivity %s)",
-			ctl.Switched, ctl.Judged, without, pct0(ctl.Sensitivity))
 	}
-	b.WriteByte('\n')
-	writeWrapped(b, line, "", "  ")
+	return fmt.Sprintf("control group: %d of %d sessions %s changed backend (sensitivity %s)",
+		ctl.Switched, ctl.Judged, without, pct0(ctl.Sensitivity))
 }
 
 func writeBackends(b *bytes.Buffer, r *Report) error {

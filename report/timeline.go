@@ -40,7 +40,7 @@ func writeSample(b *bytes.Buffer, sm *Sample, more int) {
 	if sm.Refusal != "" {
 		cause += ": " + string(sm.Refusal)
 	}
-	writeWrapped(b, fmt.Sprintf("session %d (%s), pinned to %s", sm.Session, cause, shorten(orDash(sm.Pin), maxCell)), "", "  ")
+	writeWrapped(b, fmt.Sprintf("session %s (%s), pinned to %s", sampleName(sm), cause, shorten(orDash(sm.Pin), maxCell)), "", "  ")
 	rows := make([][]string, len(sm.Steps))
 	prev := "" // the backend of the last identified step
 	for i, st := range sm.Steps {
@@ -77,6 +77,15 @@ func writeSample(b *bytes.Buffer, sm *Sample, more int) {
 	case more > 1:
 		writeWrapped(b, fmt.Sprintf("(%d more %s sessions sampled in the JSON report)", more, sm.Cause), "  ", "  ")
 	}
+}
+
+// sampleName is the session's id, prefixed by its events file in a merged
+// report ("eu.jsonl:12").
+func sampleName(sm *Sample) string {
+	if sm.Source != "" {
+		return shorten(clean(sm.Source), maxCell) + ":" + strconv.Itoa(sm.Session)
+	}
+	return strconv.Itoa(sm.Session)
 }
 
 func statusText(st Step) string {

@@ -67,8 +67,10 @@ func TestBinaryExitCodes(t *testing.T) {
 	broken := startLB(t, preset(t, "no-cookie"))
 	single := startLB(t, preset(t, "single-backend"))
 
-	// A port with nothing listening: bind it, note it, close it.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// A port with nothing listening: bind it, note it, close it. On
+	// 127.0.0.2, which no test binds, so a parallel test cannot take the
+	// released port and answer in its place.
+	l, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +67,8 @@ type probeResult struct {
 	events []probe.Event
 	stdout string
 	stderr string
+
+	jsonPath, eventsPath string
 }
 
 // probeRun runs `stickyprobe run` in-process with a JSON report and an
@@ -78,7 +81,7 @@ func probeRun(t *testing.T, args ...string) probeResult {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	res := probeResult{code: run(ctx, full, &stdout, &stderr)}
+	res := probeResult{code: run(ctx, full, &stdout, &stderr), jsonPath: jsonPath, eventsPath: eventsPath}
 	res.stdout, res.stderr = stdout.String(), stderr.String()
 	if data, err := os.ReadFile(jsonPath); err == nil {
 		res.report = new(report.Report)
@@ -89,7 +92,11 @@ func probeRun(t *testing.T, args ...string) probeResult {
 	if f, err := os.Open(eventsPath); err == nil {
 		defer f.Close()
 		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), `{"stickyprobe_events`) {
+				continue // the header and trailer lines
+			}
 			var ev probe.Event
 			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 				t.Fatalf("events line %q: %v", sc.Text(), err)

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"github.com/stickyprobe/stickyprobe/lab"
 )
 
 // syncBuffer is a bytes.Buffer the monitor's log and the test may use at
@@ -200,28 +198,3 @@ func describeGauge(f families, name string) string {
 }
 
 func netListen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
-
-// startLBWith is startLB with backend options (e.g. an application cookie).
-func startLBWith(t *testing.T, cfg lab.HAProxyConfig, opts lab.BackendOptions) *lab.HAProxy {
-	t.Helper()
-	if _, err := lab.FindHAProxy(); err != nil {
-		t.Fatal(err)
-	}
-	var backends []*lab.Backend
-	for i := 1; i <= 3; i++ {
-		b, err := lab.StartBackend("server"+strconv.Itoa(i), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Stop() })
-		backends = append(backends, b)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	h, err := lab.StartHAProxy(ctx, cfg, backends)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Stop() })
-	return h
-}

@@ -64,7 +64,16 @@ func outputFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "json", Category: catOutput, Usage: "write the JSON report (schema stickyprobe.report/v1) to `FILE` (- for stdout)"},
 		&cli.StringFlag{Name: "events", Category: catOutput, Usage: "write one JSON object per request (JSON Lines) to `FILE` (- for stdout)"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, Usage: "print one line per request to stderr as it happens"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput,
+			Usage: "print one line per request to stderr as it happens (session, seq, status, backend, token sent→set, latency); -vv adds the request and response headers, redacted"},
+		&cli.StringFlag{Name: "har", Category: catOutput,
+			Usage: "write the broken sessions as HAR 1.2 to `FILE` (one page per session; opens in a browser's dev tools); secrets redacted"},
+		&cli.BoolFlag{Name: "har-all", Category: catOutput, Usage: "with --har: every session, sticky and control ones too"},
+		&cli.StringFlag{Name: "markdown", Category: catOutput, Usage: "write the report as Markdown, to paste into a GitHub or GitLab issue, to `FILE`"},
+		&cli.StringSliceFlag{Name: "redact-header", Category: catOutput,
+			Usage: "also redact the value of header `NAME` (repeatable); Authorization, Proxy-Authorization and cookie values other than the affinity token always are"},
+		&cli.BoolFlag{Name: "show-secrets", Category: catOutput,
+			Usage: "redact nothing: cookie values and credentials appear in clear in every output (a warning says so)"},
 		&cli.BoolFlag{Name: "no-progress", Category: catOutput, Usage: "no progress bar (it only shows on a terminal anyway)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: catOutput, Usage: "no table report; the exit code (and --json) say it all"},
 	}

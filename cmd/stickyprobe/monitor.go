@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/metrics"
+	"github.com/stickyprobe/stickyprobe/redact"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
 )
@@ -188,7 +189,7 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 	if cfg.spec.Rate > 0 {
 		rate = fmt.Sprintf("at most %g/s", cfg.spec.Rate)
 	}
-	log.Info("monitoring", "scenario", cfg.scenario, "targets", targets(cfg.spec), "every", cfg.every.String(),
+	log.Info("monitoring", "scenario", cfg.scenario, "targets", targets(cfg.spec, redact.New()), "every", cfg.every.String(),
 		"session_lifetime", cfg.lifetime.String(), "listen", srv.addr(), "textfile", cfg.textfile,
 		"per_cycle", fmt.Sprintf("%d sessions (+%d control) x %d requests, %s", cfg.spec.Sessions,
 			cfg.spec.Control(), cfg.spec.Requests, rate))

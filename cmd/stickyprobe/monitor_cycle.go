@@ -7,6 +7,7 @@ import (
 
 	"github.com/stickyprobe/stickyprobe/metrics"
 	"github.com/stickyprobe/stickyprobe/probe"
+	"github.com/stickyprobe/stickyprobe/redact"
 	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 )
@@ -145,7 +146,7 @@ func (p *prober) cycle(ctx context.Context, m *metrics.Metrics) (cycleResult, er
 	runErr := <-done
 
 	res.rep = summary.Close(report.Run{
-		Targets:     targets(p.spec),
+		Targets:     targets(p.spec, redact.New()),
 		Identify:    p.spec.Identify.String(),
 		Token:       p.spec.Token.String(),
 		Conn:        string(p.spec.Conn),

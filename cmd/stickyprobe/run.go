@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/probe"
+	"github.com/stickyprobe/stickyprobe/redact"
 	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
@@ -32,7 +31,8 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --id header:X-Served-By --token cookie:SERVERID https://shop.example/cart\n" +
 			"   stickyprobe run --resolve shop.example:443:10.0.0.5 --json report.json https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags: append(append(probeFlags(), outputFlags()...), textfileFlag(), scenarioLabelFlag()),
+		Flags:                  append(append(probeFlags(), outputFlags()...), textfileFlag(), scenarioLabelFlag()),
+		UseShortOptionHandling: true, // -vv
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
 			if err != nil {
@@ -46,6 +46,9 @@ func runCommand() *cli.Command {
 				jsonPath: c.String("json"), eventsPath: c.String("events"),
 				verbose: c.Bool("verbose"), quiet: c.Bool("quiet"),
 				progress: !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
+			}
+			if err := traceOutputs(c, spec, &out); err != nil {
+				return err
 			}
 			prom := newPromTextfile(c, spec)
 			if prom != nil {
@@ -68,6 +71,7 @@ type outputs struct {
 	jsonPath, eventsPath string
 	verbose, progress    bool
 	quiet                bool               // no table
+	trace                                   // HAR, Markdown, -vv, redaction, rerun command (trace.go)
 	observe              func(*probe.Event) // e.g. --prom-textfile; nil = none
 }
 
@@ -82,33 +86,52 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	if out.jsonPath == "-" && out.eventsPath == "-" {
 		return nil, errors.New("--json - and --events - both want stdout; send one of them to a file")
 	}
-	runner, err := probe.NewRunner(spec)
+	if out.redactor == nil {
+		out.redactor = redact.New()
+	}
+	runner, err := probe.NewRunner(spec, probe.WithTrace(probe.Trace{
+		Headers:  out.harPath != "" || out.headers,
+		Redactor: out.redactor,
+	}))
 	if err != nil {
 		return nil, err
 	}
-	events, closeEvents, err := openEvents(out.eventsPath, out.stdout)
+	opts := summaryOptions(spec)
+	started := time.Now()
+	command := ""
+	if out.command != nil {
+		command = out.command(runner.Seed())
+	}
+	runInfo := report.Run{
+		Targets:  targets(spec, out.redactor),
+		Identify: spec.Identify.String(),
+		Token:    spec.Token.String(),
+		Conn:     string(spec.Conn),
+		Seed:     runner.Seed(),
+		Started:  started.UTC(),
+		Command:  command,
+	}
+	sink, err := openSink(out, eventsHeader(spec, opts, runInfo, out.redactor))
 	if err != nil {
 		return nil, err
 	}
-	summary := report.NewSummary(summaryOptions(spec))
+	defer sink.cleanup()
+	summary := report.NewSummary(opts)
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	ch := make(chan probe.Event, 1024)
 	done := make(chan error, 1)
-	started := time.Now()
 	go func() { done <- runner.Run(runCtx, ch) }()
 
 	bar := newProgress(out.stderr, out.progress, runner.Total(), started)
+	vp := &verbosePrinter{w: out.stderr, headers: out.headers, color: out.color}
 	var ok, failedInARow int
-	var sinkErr error
 	for ev := range ch {
 		summary.Add(&ev)
-		if events != nil && sinkErr == nil {
-			sinkErr = events.Encode(&ev)
-		}
+		sink.add(&ev)
 		if out.verbose {
-			printEvent(out.stderr, &ev)
+			vp.print(&ev, summary)
 		}
 		if out.observe != nil {
 			out.observe(&ev)
@@ -126,26 +149,20 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	}
 	runErr := <-done
 	bar.finish()
-	if err := closeEvents(); err != nil && sinkErr == nil {
-		sinkErr = err
-	}
 
-	rep := summary.Close(report.Run{
-		Targets:     targets(spec),
-		Identify:    spec.Identify.String(),
-		Token:       spec.Token.String(),
-		Conn:        string(spec.Conn),
-		Seed:        runner.Seed(),
-		Started:     started.UTC(),
-		DurationS:   time.Since(started).Round(time.Millisecond).Seconds(),
-		Interrupted: ctx.Err() != nil,
-		Truncated:   errors.Is(runErr, probe.ErrMaxDuration),
-	})
+	runInfo.DurationS = time.Since(started).Round(time.Millisecond).Seconds()
+	runInfo.Interrupted = ctx.Err() != nil
+	runInfo.Truncated = errors.Is(runErr, probe.ErrMaxDuration)
+	sinkErr := sink.close(runInfo) // the trailer: what a replay needs to print this very report
+	rep := summary.Close(runInfo)
 	if err := writeReports(rep, out); err != nil {
 		return rep, withCode(exitCannotRun, "%v", err)
 	}
 	if sinkErr != nil {
-		return rep, withCode(exitCannotRun, "writing events to %s: %v", out.eventsPath, sinkErr)
+		return rep, withCode(exitCannotRun, "writing events to %s: %v", orDash(out.eventsPath), sinkErr)
+	}
+	if err := writeEvidence(rep, summary, sink, out); err != nil {
+		return rep, withCode(exitCannotRun, "%v", err)
 	}
 	if rep.Run.Interrupted {
 		return rep, &exitError{code: exitInterrupted, err: errSilent}
@@ -158,35 +175,14 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 
 var errUnreachable = errors.New("target unreachable")
 
-func targets(spec scenarios.Spec) []string {
+// targets are the frontends as reports show them: a URL's password is
+// redacted.
+func targets(spec scenarios.Spec, rd *redact.Redactor) []string {
 	t := make([]string, len(spec.URLs))
 	for i, u := range spec.URLs {
-		t[i] = u.String()
+		t[i] = rd.URL(u)
 	}
 	return t
-}
-
-// openEvents opens the JSON Lines sink; "" means none.
-func openEvents(path string, stdout io.Writer) (*json.Encoder, func() error, error) {
-	switch path {
-	case "":
-		return nil, func() error { return nil }, nil
-	case "-":
-		w := bufio.NewWriter(stdout)
-		return json.NewEncoder(w), w.Flush, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--events: %w", err)
-	}
-	w := bufio.NewWriterSize(f, 64<<10)
-	return json.NewEncoder(w), func() error {
-		if err := w.Flush(); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
-	}, nil
 }
 
 // writeReports writes the JSON report and the table. With --json - the
@@ -220,37 +216,6 @@ func writeJSON(rep *report.Report, path string, stdout io.Writer) error {
 		return err
 	}
 	return f.Close()
-}
-
-// printEvent is the -v line: session, seq, status, backend, token, latency.
-func printEvent(w io.Writer, ev *probe.Event) {
-	who := fmt.Sprintf("s%d", ev.Session)
-	if ev.Control {
-		who = fmt.Sprintf("c%d", ev.Session)
-	}
-	status := fmt.Sprint(ev.Status)
-	if ev.Error != "" && ev.Error != probe.ErrHTTP5xx {
-		status = string(ev.Error)
-	}
-	backend := ev.Backend
-	if backend == "" {
-		backend = "?"
-	}
-	token := "sent=" + orDash(ev.TokenSent)
-	switch {
-	case ev.TokenDeleted:
-		token += " deleted"
-	case ev.TokenRefused != "":
-		token += " set=" + ev.TokenSet + " refused:" + string(ev.TokenRefused)
-	case ev.TokenSet != "":
-		token += " set=" + ev.TokenSet
-	}
-	reused := ""
-	if ev.Reused {
-		reused = " reused"
-	}
-	fmt.Fprintf(w, "%-6s #%-3d %-8s %-12s %-28s %7.1fms %s%s\n", who, ev.Seq, status, backend, token,
-		float64(ev.Latency.Microseconds())/1000, ev.Frontend, reused)
 }
 
 func orDash(s string) string {
