@@ -38,9 +38,9 @@ func (c *Cycle) summary(f *front) *report.Summary {
 }
 
 // Carry pins a kept session, played on frontend, to the backend it was on
-// at the end of the previous cycle (see report.Summary.Carry).
-func (c *Cycle) Carry(session int, frontend, backend string) {
-	c.summary(c.m.front(frontend)).Carry(session, backend)
+// at the end of the previous cycle (see report.Summary.CarryPin).
+func (c *Cycle) CarryPin(session int, frontend, backend string) {
+	c.summary(c.m.front(frontend)).CarryPin(session, backend)
 }
 
 // Add counts one event. Events of a session must come in Seq order.

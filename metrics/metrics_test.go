@@ -234,11 +234,11 @@ func TestStickinessNaNWhenNotJudged(t *testing.T) {
 func TestCarryAcrossCycles(t *testing.T) {
 	m := New(Options{})
 	c := m.NewCycle(cookieOpts)
-	c.Carry(0, feA, "s1")
+	c.CarryPin(0, feA, "s1")
 	evs := (session{id: 0, frontend: feA, sticky: true, backends: []string{"s2", "s2"}}).events()
 	evs[0].TokenSent, evs[0].TokenHeld = "t-s1", true // sent s1's cookie, got s2 and a new cookie
 	sum := report.NewSummary(cookieOpts)
-	sum.Carry(0, "s1")
+	sum.CarryPin(0, "s1")
 	for i := range evs {
 		c.Add(&evs[i])
 		sum.Add(&evs[i])

@@ -1,6 +1,6 @@
 package report
 
-// Carry pins a session to backend before its first event, for a session
+// CarryPin pins a session to backend before its first event, for a session
 // kept from an earlier run (stickyprobe monitor --session-lifetime). A
 // switch between the two runs, such as an expiry while the user was idle,
 // is then seen, counted and explained like a switch within a run; without
@@ -9,7 +9,7 @@ package report
 // The carried response counts as one identified response, so one more in
 // this run is enough to judge the session. Call it before the session's
 // first Add; a carry after it, or with no backend, is ignored.
-func (s *Summary) Carry(session int, backend string) {
+func (s *Summary) CarryPin(session int, backend string) {
 	if backend == "" {
 		return
 	}

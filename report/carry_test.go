@@ -6,7 +6,7 @@ import (
 	"github.com/stickyprobe/stickyprobe/probe"
 )
 
-func TestCarry(t *testing.T) {
+func TestCarryPin(t *testing.T) {
 	reassigned := kept("s2")
 	reassigned.TokenSent, reassigned.TokenSet = "s1", "s2"
 	tests := []struct {
@@ -27,7 +27,7 @@ func TestCarry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewSummary(testOptions())
-			s.Carry(1, tt.carry)
+			s.CarryPin(1, tt.carry)
 			r := feed(s, script{id: 1, steps: tt.steps}).Close(testRun())
 			if r.Summary.Sessions != 1 || r.Summary.Unidentified != 0 {
 				t.Fatalf("summary %+v, want one judged session", r.Summary)
@@ -46,23 +46,23 @@ func TestCarry(t *testing.T) {
 	}
 }
 
-func TestCarryAfterFirstEventIsIgnored(t *testing.T) {
+func TestCarryPinAfterFirstEventIsIgnored(t *testing.T) {
 	s := NewSummary(testOptions())
 	evs := script{id: 0, steps: []probe.Event{landed("s1"), kept("s1")}}.events()
 	s.Add(&evs[0])
-	s.Carry(0, "s2")
-	s.Carry(0, "")
+	s.CarryPin(0, "s2")
+	s.CarryPin(0, "")
 	s.Add(&evs[1])
 	if r := s.Close(testRun()); r.Summary.Sticky != 1 {
 		t.Errorf("a late carry changed the verdict: %+v %v", r.Summary, r.Causes)
 	}
 }
 
-func TestCarryOfABackendThatNeverAnswers(t *testing.T) {
+func TestCarryPinOfABackendThatNeverAnswers(t *testing.T) {
 	s := NewSummary(testOptions())
 	first := sticky(0, "s1", 2).events()
 	s.Add(&first[0])
-	s.Carry(1, "gone") // interned last, never seen in this run
+	s.CarryPin(1, "gone") // interned last, never seen in this run
 	for _, ev := range append(first[1:], sticky(1, "s1", 2).events()...) {
 		s.Add(&ev)
 	}

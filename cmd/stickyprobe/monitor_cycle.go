@@ -113,8 +113,8 @@ func (p *prober) cycle(ctx context.Context, m *metrics.Metrics) (cycleResult, er
 		res.generation = g.number
 		for id, seen := range g.last {
 			if seen.backend != "" {
-				summary.Carry(id, seen.backend)
-				mc.Carry(id, seen.frontend, seen.backend)
+				summary.CarryPin(id, seen.backend)
+				mc.CarryPin(id, seen.frontend, seen.backend)
 			}
 		}
 	}
