@@ -37,7 +37,7 @@ func (c *Cycle) summary(f *front) *report.Summary {
 	return s
 }
 
-// Carry pins a kept session, played on frontend, to the backend it was on
+// CarryPin pins a kept session, played on frontend, to the backend it was on
 // at the end of the previous cycle (see report.Summary.CarryPin).
 func (c *Cycle) CarryPin(session int, frontend, backend string) {
 	c.summary(c.m.front(frontend)).CarryPin(session, backend)
