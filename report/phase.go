@@ -93,12 +93,7 @@ func (s *Summary) Carry(id int) Carried {
 func (s *Summary) Resume(id int, control bool, c Carried) {
 	st := s.state(id)
 	st.seen, st.control = true, control
-	st.pin = intern(c.Pin, &s.names, s.nameIdx)
-	if st.pin >= 0 {
-		for int(st.pin) >= len(s.backendRq) {
-			s.backendRq = append(s.backendRq, 0)
-		}
-	}
+	s.pinTo(st, c.Pin)
 	st.identified = int32(min(max(c.Identified, 0), math.MaxInt32))
 	st.switches = int32(min(max(c.Switches, 0), math.MaxInt32))
 	if st.switches > 0 {

@@ -31,7 +31,7 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --id header:X-Served-By --token cookie:SERVERID https://shop.example/cart\n" +
 			"   stickyprobe run --resolve shop.example:443:10.0.0.5 --json report.json https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags:                  append(append(probeFlags(), outputFlags()...), stateFlags()...),
+		Flags:                  append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag()),
 		UseShortOptionHandling: true, // -vv
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
@@ -45,6 +45,9 @@ func runCommand() *cli.Command {
 			if err := spec.Validate(); err != nil {
 				return err
 			}
+			if err := checkTextfileDir(c.String("prom-textfile")); err != nil {
+				return err
+			}
 			out := outputs{
 				stdout: c.App.Writer, stderr: c.App.ErrWriter,
 				jsonPath: c.String("json"), eventsPath: c.String("events"),
@@ -55,7 +58,16 @@ func runCommand() *cli.Command {
 				return err
 			}
 			stateOutputs(c, &out, resume)
-			_, err = execute(c.Context, spec, out)
+			prom := newPromTextfile(c, spec)
+			if prom != nil {
+				out.observe = prom.add
+			}
+			rep, err := execute(c.Context, spec, out)
+			if prom != nil && rep != nil {
+				if perr := prom.finish(rep, c.App.ErrWriter); perr != nil {
+					return perr
+				}
+			}
 			return err
 		},
 	}
@@ -66,8 +78,9 @@ type outputs struct {
 	stdout, stderr       io.Writer
 	jsonPath, eventsPath string
 	verbose, progress    bool
-	quiet                bool // no table
-	trace                     // HAR, Markdown, -vv, redaction, rerun command (trace.go)
+	quiet                bool               // no table
+	trace                                   // HAR, Markdown, -vv, redaction, rerun command (trace.go)
+	observe              func(*probe.Event) // e.g. --prom-textfile; nil = none
 
 	junitPath     string     // JUnit XML report
 	saveStatePath string     // --save-state: the sessions, for a later --resume
@@ -102,12 +115,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	if err != nil {
 		return nil, err
 	}
-	opts := report.Options{
-		MinStickiness: spec.MinStickiness,
-		MaxErrorRate:  spec.MaxErrorRate,
-		ExpectSpread:  spec.Token.Kind == scenarios.TokenNone,
-		CookieToken:   spec.Token.Kind == scenarios.TokenCookie || spec.Token.Kind == scenarios.TokenAuto,
-	}
+	opts := summaryOptions(spec)
 	started := time.Now()
 	command := ""
 	if out.command != nil {
@@ -153,6 +161,9 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		sink.add(&ev)
 		if out.verbose {
 			vp.print(&ev, summary)
+		}
+		if out.observe != nil {
+			out.observe(&ev)
 		}
 		bar.add(&ev)
 		switch {

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	"github.com/stickyprobe/stickyprobe/metrics"
+	"github.com/stickyprobe/stickyprobe/redact"
+	"github.com/stickyprobe/stickyprobe/scenarios"
+	"github.com/urfave/cli/v2"
+)
+
+const catMonitor = "Monitoring"
+
+// The monitor's load defaults: about 115 requests per cycle at 5 per
+// second, once a minute, 4 in flight. A probe that runs for weeks against
+// production must be a rounding error in its traffic.
+var monitorDefaults = map[string]any{
+	"sessions":     20,
+	"requests":     5,
+	"concurrency":  4,
+	"rate":         5.0,
+	"max-duration": 50 * time.Second,
+}
+
+// gentle lowers run's load defaults to the monitor's.
+func gentle(flags []cli.Flag) []cli.Flag {
+	for _, f := range flags {
+		switch f := f.(type) {
+		case *cli.IntFlag:
+			if v, ok := monitorDefaults[f.Name].(int); ok {
+				f.Value = v
+			}
+		case *cli.Float64Flag:
+			if v, ok := monitorDefaults[f.Name].(float64); ok {
+				f.Value = v
+			}
+		case *cli.DurationFlag:
+			if v, ok := monitorDefaults[f.Name].(time.Duration); ok {
+				f.Value = v
+				f.Usage += " (and at most --every)"
+			}
+		}
+	}
+	return flags
+}
+
+func scenarioLabelFlag() cli.Flag {
+	return &cli.StringFlag{Name: "scenario-label", Value: metrics.DefaultScenario, Category: catMonitor,
+		Usage: "value of the scenario label on every metric, to tell several monitors apart"}
+}
+
+func textfileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "prom-textfile", Category: catMonitor,
+		Usage: "write the metrics to `PATH` for node_exporter's textfile collector (atomically: temp file + rename; name it *.prom)"}
+}
+
+func monitorFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{Name: "every", Value: time.Minute, Category: catMonitor,
+			Usage: "from the start of one cycle to the start of the next (a cycle that overruns is followed at once)"},
+		&cli.Float64Flag{Name: "jitter", Value: 0.1, Category: catMonitor,
+			Usage: "spread each wait by up to this fraction of --every, so monitors started together do not probe in lockstep (0..0.5)"},
+		&cli.DurationFlag{Name: "session-lifetime", Category: catMonitor,
+			Usage: "keep the same sessions (cookie jars, pins) across cycles for this long, to catch maxidle/maxlife expiry and drift between cycles (0 = fresh sessions every cycle)"},
+		&cli.StringFlag{Name: "listen", Value: "127.0.0.1:9341", Category: catMonitor,
+			Usage: "serve /metrics and /healthz on `ADDR`; loopback unless you choose otherwise (e.g. 0.0.0.0:9341 in a pod); empty = do not serve"},
+		scenarioLabelFlag(),
+		textfileFlag(),
+		&cli.IntFlag{Name: "max-backends", Value: metrics.DefaultMaxBackends, Category: catMonitor,
+			Usage: "distinct backend label values; more backends are counted under \"other\""},
+		&cli.StringFlag{Name: "log-format", Value: "text", Category: catMonitor,
+			Usage: "one log line per cycle on stderr: text or json"},
+		&cli.IntFlag{Name: "cycles", Category: catMonitor,
+			Usage: "stop after N cycles (0 = run until SIGTERM/SIGINT)"},
+	}
+}
+
+func monitorCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "monitor",
+		Usage:     "probe on a schedule and export Prometheus metrics (long-running)",
+		ArgsUsage: "URL...",
+		Description: "Runs a small probe cycle (the same flags as `run`, with gentler defaults) every --every,\n" +
+			"with jitter, until stopped. Serves Prometheus metrics on --listen (/metrics, /healthz) and logs\n" +
+			"one line per cycle on stderr, plus one timeline per cause of broken sessions. Memory does not\n" +
+			"grow with cycles: each cycle is aggregated as it streams and only counters outlive it.\n" +
+			"SIGTERM or SIGINT cuts the current cycle, flushes the textfile and exits 0.\n\n" +
+			"Examples:\n" +
+			"   stickyprobe monitor http://lb.example/\n" +
+			"   stickyprobe monitor --every 5m --session-lifetime 1h --id header:X-Served-By https://shop.example/\n" +
+			"   stickyprobe monitor --listen 0.0.0.0:9341 --log-format json --scenario-label shop https://shop.example/",
+		Flags: append(gentle(probeFlags()), monitorFlags()...),
+		Action: func(c *cli.Context) error {
+			cfg, err := monitorConfigFromFlags(c)
+			if err != nil {
+				return err
+			}
+			return monitor(c.Context, cfg, c.App.ErrWriter)
+		},
+	}
+}
+
+type monitorConfig struct {
+	spec        scenarios.Spec
+	scenario    string
+	every       time.Duration
+	jitter      float64
+	lifetime    time.Duration
+	listen      string
+	textfile    string
+	maxBackends int
+	cycles      int
+	logFormat   string
+}
+
+// minEvery keeps a typo (--every 1ms) from turning the monitor into a
+// load test; tests use a few hundred milliseconds.
+const minEvery = 100 * time.Millisecond
+
+func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
+	spec, err := specFromFlags(c)
+	if err != nil {
+		return monitorConfig{}, err
+	}
+	cfg := monitorConfig{
+		spec:        spec,
+		scenario:    c.String("scenario-label"),
+		every:       c.Duration("every"),
+		jitter:      c.Float64("jitter"),
+		lifetime:    c.Duration("session-lifetime"),
+		listen:      c.String("listen"),
+		textfile:    c.String("prom-textfile"),
+		maxBackends: c.Int("max-backends"),
+		cycles:      c.Int("cycles"),
+		logFormat:   c.String("log-format"),
+	}
+	switch {
+	case cfg.every < minEvery:
+		return cfg, fmt.Errorf("--every %v: want at least %v", cfg.every, minEvery)
+	case cfg.jitter < 0 || cfg.jitter > 0.5:
+		return cfg, fmt.Errorf("--jitter %v: want 0..0.5", cfg.jitter)
+	case cfg.lifetime < 0:
+		return cfg, fmt.Errorf("--session-lifetime %v: want 0 or more", cfg.lifetime)
+	case cfg.scenario == "":
+		return cfg, fmt.Errorf("--scenario-label: want a name")
+	case cfg.maxBackends < 1:
+		return cfg, fmt.Errorf("--max-backends %d: want at least 1", cfg.maxBackends)
+	case cfg.cycles < 0:
+		return cfg, fmt.Errorf("--cycles %d: want 0 (forever) or more", cfg.cycles)
+	case cfg.logFormat != "text" && cfg.logFormat != "json":
+		return cfg, fmt.Errorf("--log-format %q: want text or json", cfg.logFormat)
+	}
+	if cfg.listen != "" {
+		if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
+			return cfg, fmt.Errorf("--listen %q: %v", cfg.listen, err)
+		}
+	}
+	if err := checkTextfileDir(cfg.textfile); err != nil {
+		return cfg, err
+	}
+	// Cycles never overlap, and one must not outlast the schedule.
+	cfg.spec.MaxDuration = min(cfg.spec.MaxDuration, cfg.every)
+	return cfg, nil
+}
+
+// monitor runs cycles until ctx is canceled or --cycles is reached. A
+// stop is the normal end of a monitor, so it returns nil (exit 0).
+func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
+	log := newLogger(stderr, cfg.logFormat)
+	m := metrics.New(metrics.Options{Scenario: cfg.scenario, MaxBackends: cfg.maxBackends, Version: version})
+	p := &prober{spec: cfg.spec, lifetime: cfg.lifetime}
+	// Fail before binding anything if the spec cannot run at all.
+	if _, _, _, err := (&prober{spec: cfg.spec}).play(time.Now()); err != nil {
+		return err
+	}
+	live := newLiveness(2*cfg.every + cfg.spec.MaxDuration + cfg.spec.Timeout)
+	srv, err := serveMetrics(cfg.listen, m, live, log)
+	if err != nil {
+		return withCode(exitCannotRun, "--listen %s: %v", cfg.listen, err)
+	}
+	defer srv.shutdown(log)
+	rate := "unlimited"
+	if cfg.spec.Rate > 0 {
+		rate = fmt.Sprintf("at most %g/s", cfg.spec.Rate)
+	}
+	log.Info("monitoring", "scenario", cfg.scenario, "targets", targets(cfg.spec, redact.New()), "every", cfg.every.String(),
+		"session_lifetime", cfg.lifetime.String(), "listen", srv.addr(), "textfile", cfg.textfile,
+		"per_cycle", fmt.Sprintf("%d sessions (+%d control) x %d requests, %s", cfg.spec.Sessions,
+			cfg.spec.Control(), cfg.spec.Requests, rate))
+
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	next := time.Now()
+	reason := "stopped by signal"
+	for n := 0; ; {
+		if !sleepUntil(ctx, next) {
+			break
+		}
+		start := time.Now()
+		res, err := p.cycle(ctx, m)
+		if err != nil { // the spec was checked above; this is not the target's fault
+			return withCode(exitCannotRun, "cycle: %v", err)
+		}
+		n++
+		live.beat(time.Now())
+		next = start.Add(jittered(cfg.every, cfg.jitter, rng))
+		logCycle(log, res, time.Until(next))
+		flushTextfile(log, m, cfg.textfile)
+		if res.interrupted {
+			break
+		}
+		if cfg.cycles > 0 && n >= cfg.cycles {
+			reason = fmt.Sprintf("--cycles %d done", cfg.cycles)
+			break
+		}
+		if now := time.Now(); now.After(next) {
+			log.Warn("cycle overran --every; starting the next one now", "cycle", res.number, "every", cfg.every.String())
+			next = now
+		}
+	}
+	log.Info("stopped", "reason", reason, "cycles", p.cycles)
+	return nil
+}
+
+// flushTextfile writes the textfile after a cycle; a failure is logged,
+// not fatal: the next cycle tries again and /metrics still serves.
+func flushTextfile(log *slog.Logger, m *metrics.Metrics, path string) {
+	if path == "" {
+		return
+	}
+	if err := m.WriteTextfile(path); err != nil {
+		log.Error("textfile not written", "path", path, "err", err)
+	}
+}
+
+// jittered is every spread by ±jitter×every.
+func jittered(every time.Duration, jitter float64, rng *rand.Rand) time.Duration {
+	return time.Duration(float64(every) * (1 + jitter*(2*rng.Float64()-1)))
+}
+
+// sleepUntil waits for t; false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stickyprobe/stickyprobe/report"
+)
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// logCycle writes the cycle's one line and, for each cause of broken
+// sessions, one sampled session's timeline. Token values in timelines are
+// the affinity token's only (the LB's server id): events never hold other
+// cookies.
+func logCycle(log *slog.Logger, res cycleResult, nextIn time.Duration) {
+	rep := res.rep
+	c := rep.Summary
+	attrs := []any{
+		"cycle", res.number,
+		"verdict", rep.Verdict,
+		"stickiness", round3(c.Stickiness),
+		"sessions", c.Sessions, "sticky", c.Sticky, "broken", c.Broken, "unidentified", c.Unidentified,
+		"switches", c.Switches, "requests", c.Requests, "errors", c.Errors,
+		"control", fmt.Sprintf("%d/%d", rep.Control.Switched, rep.Control.Judged),
+		"backends", len(rep.Backends),
+		"p50_ms", rep.LatencyMS.P50, "p99_ms", rep.LatencyMS.P99,
+		"duration_s", rep.Run.DurationS,
+	}
+	if len(rep.Causes) > 0 {
+		attrs = append(attrs, slog.Group("causes", countAttrs(rep.Causes)...))
+	}
+	if len(rep.Errors) > 0 {
+		attrs = append(attrs, slog.Group("error_kinds", countAttrs(rep.Errors)...))
+	}
+	if res.generation > 0 {
+		attrs = append(attrs, "generation", res.generation)
+		if res.renewed {
+			attrs = append(attrs, "new_sessions", true)
+		}
+	}
+	if res.learnedToken != "" {
+		attrs = append(attrs, "learned_token", res.learnedToken)
+	}
+	if len(rep.Reasons) > 0 {
+		attrs = append(attrs, "reason", rep.Reasons[0])
+	}
+	level := slog.LevelInfo
+	switch {
+	case res.interrupted:
+		log.Info("cycle interrupted: not judged", "cycle", res.number, "requests", c.Requests, "errors", c.Errors)
+		return
+	case res.unreachable:
+		attrs = append(attrs, "unreachable", true)
+		level = slog.LevelError
+	case rep.Verdict == report.Error:
+		level = slog.LevelError
+	case rep.Verdict != report.Pass:
+		level = slog.LevelWarn
+	}
+	attrs = append(attrs, "next_in", nextIn.Round(100*time.Millisecond).String())
+	log.Log(context.Background(), level, "cycle", attrs...)
+
+	seen := make(map[report.Cause]bool)
+	for _, s := range rep.Samples {
+		if seen[s.Cause] {
+			continue // one timeline per cause per cycle keeps a long outage's log readable
+		}
+		seen[s.Cause] = true
+		a := []any{"cycle", res.number, "cause", s.Cause, "session", s.Session, "pin", s.Pin, "timeline", timeline(s)}
+		if s.Refusal != "" {
+			a = append(a, "refusal", s.Refusal)
+		}
+		log.Warn("broken session", a...)
+	}
+}
+
+// timeline renders a sample's steps on one line.
+func timeline(s *report.Sample) string {
+	parts := make([]string, 0, len(s.Steps))
+	for _, st := range s.Steps {
+		var b strings.Builder
+		fmt.Fprintf(&b, "#%d %s", st.Seq, orDash(st.Backend))
+		switch {
+		case st.Error != "" && st.Status == 0:
+			fmt.Fprintf(&b, " %s", st.Error)
+		default:
+			fmt.Fprintf(&b, " %d", st.Status)
+		}
+		fmt.Fprintf(&b, " sent=%s", orDash(st.TokenSent))
+		switch {
+		case st.TokenDeleted:
+			b.WriteString(" deleted")
+		case st.TokenRefused != "":
+			fmt.Fprintf(&b, " set=%s refused:%s", orDash(st.TokenSet), st.TokenRefused)
+		case st.TokenSet != "":
+			fmt.Fprintf(&b, " set=%s", st.TokenSet)
+		}
+		if st.Switch {
+			b.WriteString(" switch")
+		}
+		parts = append(parts, b.String())
+	}
+	return strings.Join(parts, " | ")
+}
+
+// countAttrs turns a count map into sorted slog attributes.
+func countAttrs[K ~string, V int | int64](m map[K]V) []any {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, string(k))
+	}
+	slices.Sort(keys)
+	out := make([]any, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, slog.Int64(k, int64(m[K(k)])))
+	}
+	return out
+}
+
+func round3(f float64) float64 {
+	return float64(int64(f*1000+0.5)) / 1000
+}
