@@ -209,7 +209,7 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 		n++
 		live.beat(time.Now())
 		next = start.Add(jittered(cfg.every, cfg.jitter, rng))
-		logCycle(log, res, time.Until(next))
+		logCycle(log, res, max(time.Until(next), 0)) // an overrun starts the next cycle at once
 		flushTextfile(log, m, cfg.textfile)
 		if res.interrupted {
 			break
