@@ -2,9 +2,7 @@ package probe
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptrace"
 
 	"github.com/stickyprobe/stickyprobe/scenarios"
 )
@@ -14,70 +12,54 @@ import (
 const maxDrain = 256 << 10
 
 // do sends one request of session s and records what happened.
-func (r *Runner) do(runCtx context.Context, s *session) Event {
-	u := s.frontend
+func (r *Runner) do(runCtx context.Context, w *worker, s *session) Event {
+	t := s.target
 	ev := Event{
 		Session:   s.id,
 		Control:   s.control,
 		Seq:       s.seq,
-		Frontend:  s.target,
+		Frontend:  t.raw,
 		TokenName: r.TokenName(),
 		TokenHeld: s.held,
 	}
-	ctx, cancel := context.WithTimeout(runCtx, r.spec.Timeout)
-	defer cancel()
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			ev.Reused = info.Reused
-			ev.Local = info.Conn.LocalAddr().String()
-		},
-	})
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ev.Frontend, nil)
-	if err != nil { // the URL was parsed already; this cannot happen
-		ev.Error, ev.Detail = ErrOther, err.Error()
-		return ev
-	}
-	for _, h := range r.spec.Headers {
-		if h.Name == "Host" {
-			req.Host = h.Value
-			continue
-		}
-		req.Header.Add(h.Name, h.Value)
-	}
-	req.Header.Set("User-Agent", "stickyprobe")
+	var jar []*http.Cookie
 	if s.jar != nil {
-		for _, c := range s.jar.Cookies(u) {
-			req.AddCookie(c)
+		jar = s.jar.Cookies(t.u)
+		for _, c := range jar {
 			if c.Name == ev.TokenName {
 				ev.TokenSent = c.Value
 			}
 		}
 	}
+	mode := bodySkip // --conn fresh: the connection closes, nobody reads the rest
+	switch {
+	case r.ident.needsBody():
+		mode = bodyRead
+	case r.spec.Conn != scenarios.ConnFresh:
+		mode = bodyDrain
+	}
+	var slot **conn
+	if r.spec.Conn == scenarios.ConnSession {
+		slot = &s.conn
+	}
 
 	ev.Start = r.now()
-	resp, err := r.transportFor(s).RoundTrip(req)
+	rep, err := r.client.exchange(runCtx, w, t, slot, jar, mode, &ev)
+	ev.Latency = r.now().Sub(ev.Start)
 	if err != nil {
-		ev.Latency = r.now().Sub(ev.Start)
 		ev.Error, ev.Detail = classifyError(runCtx, err), err.Error()
 		return ev
 	}
-	var body []byte
-	if r.ident.needsBody() {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxBodyIdentify))
-	} else if r.shared == nil || !r.shared.DisableKeepAlives {
-		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	}
-	resp.Body.Close()
-	ev.Latency = r.now().Sub(ev.Start)
+	resp := rep.resp
 	ev.Status = resp.StatusCode
-	if err != nil {
-		ev.Error, ev.Detail = classifyError(runCtx, err), "reading body: "+err.Error()
+	if rep.bodyErr != nil {
+		ev.Error, ev.Detail = classifyError(runCtx, rep.bodyErr), "reading body: "+rep.bodyErr.Error()
 	} else if resp.StatusCode >= 500 {
 		ev.Error = ErrHTTP5xx
 	}
 
 	r.observeToken(s, &ev, resp)
-	ev.Backend = r.ident.backend(resp.Header, body, r.setIdentity(resp, ev), sentIdentity(r.ident, req, ev))
+	ev.Backend = r.ident.backend(resp.Header, rep.body, r.setIdentity(resp, ev), sentIdentity(r.ident, t, jar, ev))
 	return ev
 }
 
@@ -98,8 +80,9 @@ func (r *Runner) setIdentity(resp *http.Response, ev Event) string {
 	return ""
 }
 
-// sentIdentity is the value of the identity cookie the request carried.
-func sentIdentity(id *identifier, req *http.Request, ev Event) string {
+// sentIdentity is the value of the identity cookie the request to t with
+// the jar's cookies carried.
+func sentIdentity(id *identifier, t *target, jar []*http.Cookie, ev Event) string {
 	name := id.cookieName(ev.TokenName)
 	if name == "" {
 		return ""
@@ -107,10 +90,8 @@ func sentIdentity(id *identifier, req *http.Request, ev Event) string {
 	if name == ev.TokenName {
 		return ev.TokenSent
 	}
-	if c, err := req.Cookie(name); err == nil {
-		return c.Value
-	}
-	return ""
+	v, _ := t.sentCookie(jar, name)
+	return v
 }
 
 // observeToken learns the token name if needed, records what the response

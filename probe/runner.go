@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +21,8 @@ type Runner struct {
 	ident     *identifier
 	pacer     Pacer
 	dialer    *dialer
-	shared    *http.Transport // fresh and shared policies; nil for session
+	client    *client
+	targets   []*target // one per frontend, in the order of spec.URLs
 	seed      uint64
 	tokenName atomic.Pointer[string] // fixed, or learned from the first Set-Cookie
 	now       func() time.Time
@@ -45,11 +45,13 @@ func NewRunner(spec scenarios.Spec) (*Runner, error) {
 	if r.seed == 0 {
 		r.seed = rand.Uint64()
 	}
-	switch spec.Conn {
-	case scenarios.ConnFresh:
-		r.shared = newTransport(spec, r.dialer, false, 0)
-	case scenarios.ConnShared:
-		r.shared = newTransport(spec, r.dialer, true, spec.Concurrency)
+	r.client = newClient(spec, r.dialer)
+	idle := 0
+	if spec.Conn == scenarios.ConnShared {
+		idle = spec.Concurrency
+	}
+	for _, u := range spec.URLs {
+		r.targets = append(r.targets, newTarget(spec, u, r.dialer, spec.Conn == scenarios.ConnFresh, idle))
 	}
 	if spec.Token.Kind == scenarios.TokenCookie {
 		name := spec.Token.Name
@@ -94,12 +96,23 @@ func (r *Runner) Run(ctx context.Context, out chan<- Event) error {
 	work := make(chan *session)
 	var round sync.WaitGroup
 	var workers sync.WaitGroup
-	for range min(r.spec.Concurrency, len(sessions)) {
+	ws := make([]*worker, min(r.spec.Concurrency, len(sessions)))
+	for i := range ws {
+		ws[i] = newWorker()
+	}
+	// Stopping the run cuts every request in flight short.
+	stopWorkers := context.AfterFunc(runCtx, func() {
+		for _, w := range ws {
+			w.stop()
+		}
+	})
+	defer stopWorkers()
+	for _, w := range ws {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
 			for s := range work {
-				if ev, ok := r.visit(runCtx, s); ok {
+				if ev, ok := r.visit(runCtx, w, s); ok {
 					out <- ev
 				}
 				round.Done()
@@ -132,8 +145,8 @@ dispatch:
 	for _, s := range sessions {
 		s.close()
 	}
-	if r.shared != nil {
-		r.shared.CloseIdleConnections()
+	for _, t := range r.targets {
+		t.pool.closeAll()
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -149,22 +162,16 @@ dispatch:
 func (r *Runner) newSessions() []*session {
 	n := r.spec.Sessions + r.spec.Control()
 	sessions := make([]*session, n)
-	targets := make([]string, len(r.spec.URLs))
-	for i, u := range r.spec.URLs {
-		targets[i] = u.String()
-	}
 	for i := range sessions {
 		control := i >= r.spec.Sessions
-		k := i % len(r.spec.URLs)
-		sessions[i] = newSession(i, control, r.spec.URLs[k])
-		sessions[i].target = targets[k] // one string per frontend, not per session
+		sessions[i] = newSession(i, control, r.targets[i%len(r.targets)])
 	}
 	return sessions
 }
 
 // visit waits for the session's think time and the global pacer, then sends
 // its next request. ok is false when the run was stopped first.
-func (r *Runner) visit(ctx context.Context, s *session) (ev Event, ok bool) {
+func (r *Runner) visit(ctx context.Context, w *worker, s *session) (ev Event, ok bool) {
 	if wait := time.Until(s.notBefore); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
@@ -177,7 +184,7 @@ func (r *Runner) visit(ctx context.Context, s *session) (ev Event, ok bool) {
 	if err := r.pacer.Wait(ctx); err != nil {
 		return Event{}, false
 	}
-	ev = r.do(ctx, s)
+	ev = r.do(ctx, w, s)
 	s.seq++
 	s.notBefore = r.now().Add(r.spec.Think)
 	if s.seq >= r.spec.Requests {
@@ -187,18 +194,6 @@ func (r *Runner) visit(ctx context.Context, s *session) (ev Event, ok bool) {
 		return Event{}, false
 	}
 	return ev, true
-}
-
-// transportFor returns the round tripper a session uses under the run's
-// connection policy.
-func (r *Runner) transportFor(s *session) http.RoundTripper {
-	if r.shared != nil {
-		return r.shared
-	}
-	if s.rt == nil {
-		s.rt = newTransport(r.spec, r.dialer, true, 1)
-	}
-	return s.rt
 }
 
 func (r *Runner) String() string {

@@ -1,9 +1,7 @@
 package probe
 
 import (
-	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"time"
 
 	"golang.org/x/net/publicsuffix"
@@ -14,17 +12,16 @@ import (
 type session struct {
 	id        int
 	control   bool
-	frontend  *url.URL
-	target    string          // frontend.String(), shared by the sessions of one frontend
-	jar       *cookiejar.Jar  // nil for a control session: it never stores anything
-	rt        *http.Transport // own keep-alive connection (--conn session), else nil
+	target    *target        // the frontend, shared by its sessions
+	jar       *cookiejar.Jar // nil for a control session: it never stores anything
+	conn      *conn          // own keep-alive connection (--conn session), else nil
 	seq       int
 	held      bool      // the jar holds the token, as far as the probe saw it accept one
 	notBefore time.Time // think time: the next request may not start earlier
 }
 
-func newSession(id int, control bool, frontend *url.URL) *session {
-	s := &session{id: id, control: control, frontend: frontend, target: frontend.String()}
+func newSession(id int, control bool, t *target) *session {
+	s := &session{id: id, control: control, target: t}
 	if !control {
 		// cookiejar.New only fails on options it does not get here.
 		s.jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
@@ -35,8 +32,8 @@ func newSession(id int, control bool, frontend *url.URL) *session {
 // close releases the session's connection once it has no requests left, so
 // an idle session holds no socket.
 func (s *session) close() {
-	if s.rt != nil {
-		s.rt.CloseIdleConnections()
-		s.rt = nil
+	if s.conn != nil {
+		s.conn.close()
+		s.conn = nil
 	}
 }

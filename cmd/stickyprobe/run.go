@@ -32,9 +32,13 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --id header:X-Served-By --token cookie:SERVERID https://shop.example/cart\n" +
 			"   stickyprobe run --resolve shop.example:443:10.0.0.5 --json report.json https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags: append(probeFlags(), outputFlags()...),
+		Flags: append(append(probeFlags(), outputFlags()...), profileFlags()...),
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
+			if err != nil {
+				return err
+			}
+			stopProfiles, err := startProfiles(c)
 			if err != nil {
 				return err
 			}
@@ -45,6 +49,9 @@ func runCommand() *cli.Command {
 				progress: !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
 			}
 			_, err = execute(c.Context, spec, out)
+			if perr := stopProfiles(); perr != nil && err == nil {
+				err = withCode(exitCannotRun, "%v", perr)
+			}
 			return err
 		},
 	}
