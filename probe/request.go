@@ -23,7 +23,7 @@ func (r *Runner) do(runCtx context.Context, w *worker, s *session) Event {
 		TokenHeld: s.held,
 	}
 	var jar []*http.Cookie
-	if s.jar != nil {
+	if !s.control {
 		jar = s.jar.Cookies(t.u)
 		for _, c := range jar {
 			if c.Name == ev.TokenName {
@@ -105,8 +105,8 @@ func (r *Runner) observeToken(s *session, ev *Event, resp *http.Response) {
 			ev.TokenName = r.TokenName()
 		}
 	}
-	if s.jar != nil && len(lines) > 0 {
-		s.jar.SetCookies(resp.Request.URL, resp.Cookies())
+	if !s.control && len(lines) > 0 {
+		s.jar.setCookies(resp.Request.URL, lines, resp.Cookies(), r.now())
 	}
 	if ev.TokenName == "" || !r.tracksCookie() {
 		return
@@ -123,10 +123,10 @@ func (r *Runner) observeToken(s *session, ev *Event, resp *http.Response) {
 		}
 	case ts.cookie != nil:
 		ev.TokenSet = ts.cookie.Value
-		if s.jar == nil {
-			break // control session: stores nothing, refuses nothing
+		if s.control {
+			break // stores nothing, refuses nothing
 		}
-		if jarSends(s.jar, resp.Request.URL, ev.TokenName, ts.cookie.Value) {
+		if jarSends(&s.jar, resp.Request.URL, ev.TokenName, ts.cookie.Value) {
 			s.held = true
 		} else {
 			ev.TokenRefused = refusalReason(ts.cookie, resp.Request.URL)

@@ -1,32 +1,22 @@
 package probe
 
-import (
-	"net/http/cookiejar"
-	"time"
-
-	"golang.org/x/net/publicsuffix"
-)
+import "time"
 
 // session is one simulated user. It is plain data: a worker borrows it for
 // one request at a time, so it needs no lock.
 type session struct {
 	id        int
 	control   bool
-	target    *target        // the frontend, shared by its sessions
-	jar       *cookiejar.Jar // nil for a control session: it never stores anything
-	conn      *conn          // own keep-alive connection (--conn session), else nil
+	target    *target // the frontend, shared by its sessions
+	jar       jar     // unused by a control session: it never stores anything
+	conn      *conn   // own keep-alive connection (--conn session), else nil
 	seq       int
 	held      bool      // the jar holds the token, as far as the probe saw it accept one
 	notBefore time.Time // think time: the next request may not start earlier
 }
 
 func newSession(id int, control bool, t *target) *session {
-	s := &session{id: id, control: control, target: t}
-	if !control {
-		// cookiejar.New only fails on options it does not get here.
-		s.jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
-	}
-	return s
+	return &session{id: id, control: control, target: t}
 }
 
 // close releases the session's connection once it has no requests left, so
