@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"sync"
 	"time"
 
@@ -324,20 +323,15 @@ func (c *client) release(t *target, slot **conn, cn *conn) {
 }
 
 func (c *client) dial(ctx context.Context, t *target) (*conn, error) {
-	var raw net.Conn
-	if t.ap.IsValid() {
-		// No name to look up (an IP address, or --resolve): skip the
-		// resolver and the parsing of "host:port" a dial by name costs.
-		tc, err := c.dialer.DialTCP(ctx, "tcp", netip.AddrPort{}, t.ap)
-		if err != nil {
-			return nil, err
-		}
-		raw = tc
-	} else {
-		var err error
-		if raw, err = c.dialer.DialContext(ctx, "tcp", t.addr); err != nil {
-			return nil, err
-		}
+	// Not Dialer.DialTCP with a netip.AddrPort, though it skips parsing
+	// "ip:port": with a zero local address it binds the socket before
+	// connecting, a syscall more, and bind picks the local port among
+	// those no socket holds, TIME_WAIT included, where connect may reuse
+	// one towards another destination: a fresh connection per request
+	// would run out of ports sooner.
+	raw, err := c.dialer.DialContext(ctx, "tcp", t.addr)
+	if err != nil {
+		return nil, err
 	}
 	cn := &conn{raw: raw, nc: raw, local: raw.LocalAddr().String()}
 	if t.tls != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 
@@ -23,9 +22,8 @@ type target struct {
 	reqURL *url.URL // u.String() parsed again, as http.NewRequest does: the URL of the request and of SetCookies
 	raw    string   // u.String(): Event.Frontend
 
-	addr string         // host:port to connect to, the key of --resolve
-	ap   netip.AddrPort // addr as an IP address and port when no name lookup is needed
-	tls  *tls.Config    // nil for http
+	addr string      // host:port to connect to, after --resolve
+	tls  *tls.Config // nil for http
 
 	head       []byte         // request line and fixed headers; the Cookie header and the final CRLF follow
 	userCookie []string       // Cookie header values given with --header, merged as Request.AddCookie does
@@ -64,9 +62,6 @@ func newTarget(spec scenarios.Spec, u *url.URL, d *dialer, fresh bool, idle int)
 	t.addr = net.JoinHostPort(host, port)
 	if to, ok := d.resolve[strings.ToLower(t.addr)]; ok {
 		t.addr = to
-	}
-	if ap, err := netip.ParseAddrPort(t.addr); err == nil && ap.Addr().Zone() == "" {
-		t.ap = ap
 	}
 	if t.reqURL.Scheme == "https" {
 		// Transport's tlsHost: the dialed host without its port.
