@@ -5,6 +5,8 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/publicsuffix"
@@ -34,8 +36,9 @@ import (
 // replayed from ops, which from then on is used exactly as before. So is
 // a record that grew past maxOps.
 type jar struct {
-	ops  []cookieOp
-	live *cookiejar.Jar // nil while ops is the jar
+	ops   []cookieOp
+	live  *cookiejar.Jar // nil while ops is the jar
+	lists *sendLists     // shares send among the run's sessions
 
 	sendURL *url.URL
 	send    []*http.Cookie // what the jar sends to sendURL; read-only
@@ -75,7 +78,7 @@ func (j *jar) Cookies(u *url.URL) []*http.Cookie {
 		return nil
 	}
 	if !j.fresh || !sameForCookies(j.sendURL, u) {
-		j.send, j.sendURL, j.fresh = j.replay().Cookies(u), u, true
+		j.send, j.sendURL, j.fresh = j.lists.intern(j.replay().Cookies(u)), u, true
 	}
 	return j.send
 }
@@ -131,4 +134,47 @@ func timeless(cookies []*http.Cookie, now time.Time) bool {
 		}
 	}
 	return true
+}
+
+// sendLists shares the lists of cookies jars send among a run's sessions:
+// behind an LB that sets one cookie, 100,000 sessions send one of a
+// handful of lists, and each list costs about 220 bytes. Shared lists are
+// never changed.
+type sendLists struct {
+	mu    sync.Mutex
+	lists map[string][]*http.Cookie
+}
+
+// maxSendLists bounds the table: past it (an application cookie unique to
+// each session), sessions keep their own lists.
+const maxSendLists = 4096
+
+// intern returns the shared list equal to cs, adding cs if there is room.
+func (t *sendLists) intern(cs []*http.Cookie) []*http.Cookie {
+	if t == nil || len(cs) == 0 {
+		return cs
+	}
+	var b strings.Builder
+	for _, c := range cs {
+		b.WriteString(c.Name)
+		b.WriteByte('=')
+		b.WriteString(c.Value)
+		if c.Quoted {
+			b.WriteByte('"')
+		}
+		b.WriteByte(0) // in neither a name nor a value
+	}
+	key := b.String()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if l, ok := t.lists[key]; ok {
+		return l
+	}
+	if t.lists == nil {
+		t.lists = make(map[string][]*http.Cookie)
+	}
+	if len(t.lists) < maxSendLists {
+		t.lists[key] = cs
+	}
+	return cs
 }

@@ -66,7 +66,13 @@ type jarPair struct {
 	log []string
 }
 
-func newJarPair(t testing.TB) *jarPair { return &jarPair{t: t, ref: newCookieJar()} }
+// newJarPair's session jar shares its send lists through lists, as the
+// sessions of a run do.
+func newJarPair(t testing.TB, lists *sendLists) *jarPair {
+	p := &jarPair{t: t, ref: newCookieJar()}
+	p.mine.lists = lists
+	return p
+}
 
 func (p *jarPair) set(u *url.URL, lines []string) {
 	p.log = append(p.log, fmt.Sprintf("%s %q", u, lines))
@@ -135,9 +141,10 @@ func TestJarAsCookiejar(t *testing.T) {
 			p.set(u[4], []string{"A=1; Domain=127.0.0.1", "B=1; Domain=.127.0.0.1"})
 		}},
 	}
+	lists := &sendLists{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newJarPair(t)
+			p := newJarPair(t, lists)
 			p.check()
 			tt.steps(p)
 		})
@@ -147,8 +154,9 @@ func TestJarAsCookiejar(t *testing.T) {
 // TestJarAsCookiejarRandom plays seeded random sequences.
 func TestJarAsCookiejarRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
+	lists := &sendLists{}
 	for range 400 {
-		p := newJarPair(t)
+		p := newJarPair(t, lists)
 		for range 1 + rng.IntN(12) {
 			var lines []string
 			for range 1 + rng.IntN(3) {
@@ -169,8 +177,9 @@ func TestJarAsCookiejarRandom(t *testing.T) {
 func FuzzJarAsCookiejar(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 1, 0, 0, 1, 0, 1, 2, 3, 13})
 	f.Add([]byte{3, 1, 2, 15, 3, 1, 0, 0, 3, 2, 1, 16})
+	lists := &sendLists{}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := newJarPair(t)
+		p := newJarPair(t, lists)
 		// Each call: URL, then up to three lines of name, value, attribute count, attributes.
 		for len(data) >= 2 && len(p.log) < 16 {
 			u := jarURLs[int(data[0])%len(jarURLs)]
@@ -199,25 +208,39 @@ func FuzzJarAsCookiejar(f *testing.F) {
 }
 
 // TestJarSize: a session's jar with the one cookie an LB sets stays small
-// (a cookiejar.Jar holding it takes about 770 bytes).
+// (a cookiejar.Jar holding it takes about 770 bytes), and smaller still
+// when the sessions share what they send.
 func TestJarSize(t *testing.T) {
-	const n = 2000
-	u := jarURLs[4]
-	lines := []string{"SERVERID=s1; path=/"}
-	cookies := (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies()
-	jars := make([]jar, n)
-	before := heapInUse()
-	for i := range jars {
-		jars[i].setCookies(u, lines, cookies, time.Now())
-		if len(jars[i].Cookies(u)) != 1 {
-			t.Fatal("the cookie is not sent")
-		}
-	}
-	per := float64(heapInUse()-before) / n
-	runtime.KeepAlive(jars)
-	t.Logf("%.0f bytes per jar beyond its %d-byte struct", per, unsafe.Sizeof(jar{}))
-	if per > 400 {
-		t.Errorf("%.0f bytes per jar holding one cookie, want at most 400", per)
+	for _, tt := range []struct {
+		name  string
+		lists *sendLists
+		max   float64
+	}{
+		{name: "own lists", max: 400},
+		{name: "shared lists", lists: &sendLists{}, max: 120},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			const n = 2000
+			u := jarURLs[4]
+			jars := make([]jar, n)
+			before := heapInUse()
+			for i := range jars {
+				// Each session's response has its own header, as in a run.
+				lines := []string{"SERVERID=s" + string(rune('1'+i%3)) + "; path=/"}
+				cookies := (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies()
+				jars[i].lists = tt.lists
+				jars[i].setCookies(u, lines, cookies, time.Now())
+				if len(jars[i].Cookies(u)) != 1 {
+					t.Fatal("the cookie is not sent")
+				}
+			}
+			per := float64(heapInUse()-before) / n
+			runtime.KeepAlive(jars)
+			t.Logf("%.0f bytes per jar beyond its %d-byte struct", per, unsafe.Sizeof(jar{}))
+			if per > tt.max {
+				t.Errorf("%.0f bytes per jar holding one cookie, want at most %.0f", per, tt.max)
+			}
+		})
 	}
 }
 

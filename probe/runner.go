@@ -162,9 +162,10 @@ dispatch:
 func (r *Runner) newSessions() []*session {
 	n := r.spec.Sessions + r.spec.Control()
 	sessions := make([]*session, n)
+	lists := &sendLists{}
 	for i := range sessions {
 		control := i >= r.spec.Sessions
-		sessions[i] = newSession(i, control, r.targets[i%len(r.targets)])
+		sessions[i] = newSession(i, control, r.targets[i%len(r.targets)], lists)
 	}
 	return sessions
 }

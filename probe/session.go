@@ -15,8 +15,10 @@ type session struct {
 	notBefore time.Time // think time: the next request may not start earlier
 }
 
-func newSession(id int, control bool, t *target) *session {
-	return &session{id: id, control: control, target: t}
+func newSession(id int, control bool, t *target, lists *sendLists) *session {
+	s := &session{id: id, control: control, target: t}
+	s.jar.lists = lists
+	return s
 }
 
 // close releases the session's connection once it has no requests left, so
