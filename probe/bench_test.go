@@ -176,3 +176,66 @@ func BenchmarkRequest(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendRequest measures writing a request head: the fixed part
+// rendered once per frontend, then the jar's cookies.
+func BenchmarkAppendRequest(b *testing.B) {
+	spec := scenarios.Default()
+	u, _ := scenarios.ParseURL("http://shop.example:8080/cart?x=1")
+	spec.URLs = []*url.URL{u}
+	h, _ := scenarios.ParseHeader("X-Test: yes")
+	spec.Headers = []scenarios.Header{h}
+	t := newTarget(spec, u, newDialer(spec), false, 0)
+	jar := []*http.Cookie{{Name: "SERVERID", Value: "s1"}, {Name: "JSESSIONID", Value: "0123456789ABCDEF"}}
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = t.appendRequest(buf[:0], jar)
+	}
+}
+
+// BenchmarkJarCookies measures asking a jar what to send: a session jar
+// answers from its cache until a response sets a cookie; a
+// cookiejar.Jar, which sessions used to hold, works it out every time.
+func BenchmarkJarCookies(b *testing.B) {
+	u, _ := url.Parse("http://shop.example/")
+	lines := []string{"SERVERID=s1; path=/", "JSESSIONID=0123456789ABCDEF; Path=/; HttpOnly"}
+	cookies := (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies()
+	b.Run("session", func(b *testing.B) {
+		j := jar{lists: &sendLists{}}
+		j.setCookies(u, lines, cookies, time.Now())
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(j.Cookies(u)) != 2 {
+				b.Fatal("wrong cookies")
+			}
+		}
+	})
+	b.Run("cookiejar", func(b *testing.B) {
+		j := newCookieJar()
+		j.SetCookies(u, cookies)
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(j.Cookies(u)) != 2 {
+				b.Fatal("wrong cookies")
+			}
+		}
+	})
+}
+
+// BenchmarkJarSetCookies measures a response that sets the token, the
+// first of a session: record it, and replay once to learn what is sent.
+func BenchmarkJarSetCookies(b *testing.B) {
+	u, _ := url.Parse("http://shop.example/")
+	lines := []string{"SERVERID=s1; path=/"}
+	cookies := (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies()
+	lists := &sendLists{}
+	b.ReportAllocs()
+	for b.Loop() {
+		j := jar{lists: lists}
+		j.setCookies(u, lines, cookies, time.Now())
+		if !jarSends(&j, u, "SERVERID", "s1") {
+			b.Fatal("not sent")
+		}
+	}
+}

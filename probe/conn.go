@@ -43,8 +43,6 @@ const staleCheckAfter = time.Second
 // readBufferSize is http.Transport's default read buffer.
 const readBufferSize = 4 << 10
 
-var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
-
 var errStopped = errors.New("probe: the run was stopped")
 
 // aLongTimeAgo is a deadline that has passed: it fails pending I/O at once.
@@ -54,13 +52,14 @@ var aLongTimeAgo = time.Unix(1, 0)
 // a session between its requests (--conn session), to the target's idle
 // pool (--conn shared), or to nobody (closed).
 type conn struct {
-	raw    net.Conn // the TCP connection: deadlines and the stale check
-	nc     net.Conn // raw, or the TLS connection over it
-	br     *bufio.Reader
-	local  string // raw.LocalAddr().String(), once
-	used   int    // responses read
-	idleAt time.Time
-	tls    bool // a TLS handshake is still due
+	raw     net.Conn // the TCP connection: deadlines and the stale check
+	nc      net.Conn // raw, or the TLS connection over it
+	br      *bufio.Reader
+	readers *sync.Pool // of *bufio.Reader: the client's
+	local   string     // raw.LocalAddr().String(), once
+	used    int        // responses read
+	idleAt  time.Time
+	tls     bool // a TLS handshake is still due
 
 	limiting bool  // reading response headers: count the bytes
 	limit    int64 // header bytes left
@@ -87,7 +86,7 @@ func (c *conn) Read(p []byte) (int, error) {
 
 func (c *conn) reader() *bufio.Reader {
 	if c.br == nil {
-		c.br = readers.Get().(*bufio.Reader)
+		c.br = c.readers.Get().(*bufio.Reader)
 		c.br.Reset(c)
 	}
 	return c.br
@@ -100,7 +99,7 @@ func (c *conn) idle(now time.Time) {
 	c.idleAt = now
 	if c.br != nil && c.br.Buffered() == 0 {
 		c.br.Reset(nil)
-		readers.Put(c.br)
+		c.readers.Put(c.br)
 		c.br = nil
 	}
 }
@@ -109,7 +108,7 @@ func (c *conn) close() {
 	c.nc.Close()
 	if c.br != nil {
 		c.br.Reset(nil)
-		readers.Put(c.br)
+		c.readers.Put(c.br)
 		c.br = nil
 	}
 }
@@ -219,10 +218,12 @@ type client struct {
 	timeout time.Duration
 	policy  scenarios.ConnPolicy
 	now     func() time.Time
+	readers sync.Pool // *bufio.Reader of readBufferSize, lent to busy connections
 }
 
 func newClient(spec scenarios.Spec, d *dialer) *client {
 	c := &client{dialer: d.Dialer, timeout: spec.Timeout, policy: spec.Conn, now: time.Now}
+	c.readers.New = func() any { return bufio.NewReaderSize(nil, readBufferSize) }
 	if spec.Conn == scenarios.ConnFresh {
 		// A connection that lives for one request needs no TCP
 		// keep-alive probes: four fewer setsockopt calls per request.
@@ -333,7 +334,7 @@ func (c *client) dial(ctx context.Context, t *target) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cn := &conn{raw: raw, nc: raw, local: raw.LocalAddr().String()}
+	cn := &conn{raw: raw, nc: raw, readers: &c.readers, local: raw.LocalAddr().String()}
 	if t.tls != nil {
 		cn.nc = tls.Client(raw, t.tls)
 		cn.tls = true
