@@ -162,7 +162,7 @@ func BenchmarkRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := newSession(0, false, r.targets[0], &sendLists{})
+	s := newSession(0, false, r.targets[0], &jarShared{})
 	defer s.close()
 	lines := []string{"SERVERID=s2; path=/"}
 	s.jar.setCookies(r.targets[0].reqURL, lines, (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies(), time.Now())
@@ -202,7 +202,7 @@ func BenchmarkJarCookies(b *testing.B) {
 	lines := []string{"SERVERID=s1; path=/", "JSESSIONID=0123456789ABCDEF; Path=/; HttpOnly"}
 	cookies := (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies()
 	b.Run("session", func(b *testing.B) {
-		j := jar{lists: &sendLists{}}
+		j := jar{shared: &jarShared{}}
 		j.setCookies(u, lines, cookies, time.Now())
 		b.ReportAllocs()
 		for b.Loop() {
@@ -229,10 +229,10 @@ func BenchmarkJarSetCookies(b *testing.B) {
 	u, _ := url.Parse("http://shop.example/")
 	lines := []string{"SERVERID=s1; path=/"}
 	cookies := (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies()
-	lists := &sendLists{}
+	shared := &jarShared{}
 	b.ReportAllocs()
 	for b.Loop() {
-		j := jar{lists: lists}
+		j := jar{shared: shared}
 		j.setCookies(u, lines, cookies, time.Now())
 		if !jarSends(&j, u, "SERVERID", "s1") {
 			b.Fatal("not sent")

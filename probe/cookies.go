@@ -21,24 +21,27 @@ import (
 // three allocations per request. Yet what a jar holds is a function of the
 // SetCookies calls it got and, through expiry alone, of the time: the
 // jar's rules (domain, host-only, path, secure, public suffix, order)
-// depend on the cookies and the URL, and its clock only decides whether
-// an entry with an expiry has expired. So as long as every cookie stored
-// has no future expiry (a session cookie, or one already expired, which
-// deletes), the record of the calls is the jar: replayed into a new
-// cookiejar.Jar at any later time it answers exactly as the original
-// would. Entries are created in the order of the calls either way, and
-// that order (with the path length) is what orders the Cookie header.
+// depend on the cookies and the URL; its clock only turns a Max-Age into
+// an expiry and decides whether an expiry has passed. So while no cookie
+// stored has expired since it was stored, the record of the calls is the
+// jar: replayed into a new cookiejar.Jar (a Max-Age replayed as the
+// expiry it gave when it was stored) it holds the same entries, created
+// in the same order, which with the path length is what orders the Cookie
+// header. A session cookie never expires; an expired one deletes
+// whenever it is applied; and a cookie whose expiry lies beyond the
+// horizon, the time by which the run has certainly ended, cannot expire
+// while anyone asks this jar anything.
 //
 // So the session keeps the calls (ops), and what the jar sends to its
 // frontend, computed once per change by replaying them into a throwaway
-// cookiejar.Jar. The first cookie with a future expiry (Max-Age > 0, or
-// Expires later than now) turns the record into a live cookiejar.Jar,
-// replayed from ops, which from then on is used exactly as before. So is
-// a record that grew past maxOps.
+// cookiejar.Jar. The first cookie that could expire before the horizon
+// turns the record into a live cookiejar.Jar, replayed from ops, used
+// from then on exactly as the probe always used its jar. So does a
+// record that grew past maxOps.
 type jar struct {
-	ops   []cookieOp
-	live  *cookiejar.Jar // nil while ops is the jar
-	lists *sendLists     // shares send among the run's sessions
+	ops    []cookieOp
+	live   *cookiejar.Jar // nil while ops is the jar
+	shared *jarShared     // the run's; nil: no horizon, no shared lists
 
 	sendURL *url.URL
 	send    []*http.Cookie // what the jar sends to sendURL; read-only
@@ -46,15 +49,25 @@ type jar struct {
 }
 
 // cookieOp is one SetCookies call: the URL and the Set-Cookie lines of a
-// response, which it parses again on replay as Response.Cookies did.
+// response, which replay parses again as Response.Cookies did, and when
+// (Unix nanoseconds), for the Max-Age among them.
 type cookieOp struct {
 	u     *url.URL
 	lines []string
+	at    int64
 }
 
 // maxOps bounds the record: a session whose responses keep setting
 // different cookies gets a live jar instead.
 const maxOps = 8
+
+// jarShared is what the jars of one run share.
+type jarShared struct {
+	// horizon: no jar is used after it (the run's end, with a margin).
+	// A cookie that expires later cannot expire during the run.
+	horizon time.Time
+	lists   sendLists
+}
 
 // sameForCookies reports whether Jar.Cookies answers the same for a and b:
 // it reads their scheme, host and path.
@@ -78,7 +91,11 @@ func (j *jar) Cookies(u *url.URL) []*http.Cookie {
 		return nil
 	}
 	if !j.fresh || !sameForCookies(j.sendURL, u) {
-		j.send, j.sendURL, j.fresh = j.lists.intern(j.replay().Cookies(u)), u, true
+		send := j.replay().Cookies(u)
+		if j.shared != nil {
+			send = j.shared.lists.intern(send)
+		}
+		j.send, j.sendURL, j.fresh = send, u, true
 	}
 	return j.send
 }
@@ -90,16 +107,22 @@ func (j *jar) setCookies(u *url.URL, lines []string, cookies []*http.Cookie, now
 	if len(cookies) == 0 {
 		return // SetCookies does nothing
 	}
-	if j.live == nil && timeless(cookies, now) {
+	var horizon time.Time
+	if j.shared != nil {
+		horizon = j.shared.horizon
+	}
+	if j.live == nil && unexpiring(cookies, now, horizon) {
 		if n := len(j.ops); n > 0 && j.ops[n-1].u == u && slices.Equal(j.ops[n-1].lines, lines) {
-			// The same timeless cookies again change nothing: every
-			// entry gets the value it has, and keeps its creation time.
+			// The same call again changes no value and no creation
+			// time, only the expiry a Max-Age gives: it is as if the
+			// last call had been made now.
+			j.ops[n-1].at = now.UnixNano()
 			return
 		}
 		if len(j.ops) < maxOps {
 			// A copy: the record must not see what may later be done
 			// to the response's header (redaction, say).
-			j.ops = append(j.ops, cookieOp{u: u, lines: slices.Clone(lines)})
+			j.ops = append(j.ops, cookieOp{u: u, lines: slices.Clone(lines), at: now.UnixNano()})
 			j.fresh = false
 			return
 		}
@@ -111,25 +134,42 @@ func (j *jar) setCookies(u *url.URL, lines []string, cookies []*http.Cookie, now
 	j.live.SetCookies(u, cookies)
 }
 
-// replay is a new cookiejar.Jar that got the recorded calls.
+// replay is a new cookiejar.Jar that got the recorded calls, each Max-Age
+// replayed as the expiry it gave at the time of its call.
 func (j *jar) replay() *cookiejar.Jar {
 	cj := newCookieJar()
 	for _, op := range j.ops {
-		resp := http.Response{Header: http.Header{"Set-Cookie": op.lines}}
-		cj.SetCookies(op.u, resp.Cookies())
+		cookies := (&http.Response{Header: http.Header{"Set-Cookie": op.lines}}).Cookies()
+		for i, c := range cookies {
+			if c.MaxAge > 0 {
+				at := *c
+				at.Expires = time.Unix(0, op.at).Add(time.Duration(c.MaxAge) * time.Second)
+				at.MaxAge = 0
+				cookies[i] = &at
+			}
+		}
+		cj.SetCookies(op.u, cookies)
 	}
 	return cj
 }
 
-// timeless reports whether storing cookies at now has the same effect at
-// any later time: none has an expiry in the future. (Max-Age < 0 and an
-// Expires at or before now delete, whenever they are applied.)
-func timeless(cookies []*http.Cookie, now time.Time) bool {
+// unexpiring reports whether none of cookies, stored at now, can expire
+// before horizon: a session cookie, one that deletes (Max-Age < 0, or
+// Expires at or before now), or one that expires after horizon.
+func unexpiring(cookies []*http.Cookie, now, horizon time.Time) bool {
 	for _, c := range cookies {
+		var expires time.Time
 		switch {
+		case c.MaxAge < 0:
+			continue
 		case c.MaxAge > 0:
-			return false
-		case c.MaxAge == 0 && !c.Expires.IsZero() && c.Expires.After(now):
+			expires = now.Add(time.Duration(c.MaxAge) * time.Second)
+		case c.Expires.IsZero() || !c.Expires.After(now):
+			continue
+		default:
+			expires = c.Expires
+		}
+		if horizon.IsZero() || !expires.After(horizon) {
 			return false
 		}
 	}
@@ -151,7 +191,7 @@ const maxSendLists = 4096
 
 // intern returns the shared list equal to cs, adding cs if there is room.
 func (t *sendLists) intern(cs []*http.Cookie) []*http.Cookie {
-	if t == nil || len(cs) == 0 {
+	if len(cs) == 0 {
 		return cs
 	}
 	var b strings.Builder

@@ -37,7 +37,7 @@ var (
 	jarAttrs  = []string{
 		"Path=/", "Path=/a", "Path=/a/b", "path=bad", "Domain=example.com", "Domain=.example.com", "Domain=com",
 		"Domain=sub.example.com", "Domain=co.uk", "Domain=127.0.0.1", "Secure", "HttpOnly", "SameSite=Lax",
-		"Max-Age=0", "Max-Age=-1", "Max-Age=3600", "Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+		"Max-Age=0", "Max-Age=-1", "Max-Age=3600", "Max-Age=60", "Expires=Thu, 01 Jan 1970 00:00:00 GMT",
 		"Expires=Fri, 01 Jan 2100 00:00:00 GMT", "Expires=nonsense",
 	}
 )
@@ -66,13 +66,17 @@ type jarPair struct {
 	log []string
 }
 
-// newJarPair's session jar shares its send lists through lists, as the
-// sessions of a run do.
-func newJarPair(t testing.TB, lists *sendLists) *jarPair {
+// newJarPair's session jar shares its send lists and horizon through
+// shared, as the sessions of a run do.
+func newJarPair(t testing.TB, shared *jarShared) *jarPair {
 	p := &jarPair{t: t, ref: newCookieJar()}
-	p.mine.lists = lists
+	p.mine.shared = shared
 	return p
 }
+
+// testShared is a run's shared jar state with a horizon an hour away:
+// Max-Age=3600 and the year-2100 Expires lie beyond it, Max-Age=60 not.
+func testShared() *jarShared { return &jarShared{horizon: time.Now().Add(time.Hour)} }
 
 func (p *jarPair) set(u *url.URL, lines []string) {
 	p.log = append(p.log, fmt.Sprintf("%s %q", u, lines))
@@ -125,7 +129,7 @@ func TestJarAsCookiejar(t *testing.T) {
 			p.set(u[1], []string{"A=1; Domain=example.com", "B=2"})
 			p.set(u[0], []string{"A=3; Domain=.example.com"})
 		}},
-		{name: "future expiry makes the jar live", steps: func(p *jarPair) {
+		{name: "future expiry", steps: func(p *jarPair) {
 			p.set(u[0], []string{"A=1", "B=1; Path=/"})
 			p.set(u[0], []string{"SERVERID=s1; Max-Age=3600"})
 			p.set(u[0], []string{"A=2"})
@@ -135,28 +139,39 @@ func TestJarAsCookiejar(t *testing.T) {
 				p.set(u[i%2], []string{fmt.Sprintf("A=%d", i), fmt.Sprintf("N%d=1", i)})
 			}
 		}},
+		{name: "an LB's sliding Max-Age among other cookies", steps: func(p *jarPair) {
+			p.set(u[0], []string{"X=1; Path=/"})
+			p.set(u[0], []string{"Y=1; Path=/"})
+			p.set(u[0], []string{"X=2; Max-Age=7200; Path=/"})
+			p.set(u[0], []string{"X=2; Max-Age=7200; Path=/"})
+			p.set(u[0], []string{"X=3; Path=/", "AWSALB=a; Expires=Fri, 01 Jan 2100 00:00:00 GMT; Path=/"})
+		}},
 		{name: "refused cookies", steps: func(p *jarPair) {
 			p.set(u[0], []string{"A=1; Domain=co.uk", "B=1; Domain=other.test", "S=1; Secure"})
 			p.set(u[7], []string{"A=1; Domain=co.uk"})
 			p.set(u[4], []string{"A=1; Domain=127.0.0.1", "B=1; Domain=.127.0.0.1"})
 		}},
 	}
-	lists := &sendLists{}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := newJarPair(t, lists)
-			p.check()
-			tt.steps(p)
-		})
+	for _, shared := range []*jarShared{nil, testShared()} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/horizon=%v", tt.name, shared != nil), func(t *testing.T) {
+				p := newJarPair(t, shared)
+				p.check()
+				tt.steps(p)
+			})
+		}
 	}
 }
 
 // TestJarAsCookiejarRandom plays seeded random sequences.
 func TestJarAsCookiejarRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	lists := &sendLists{}
-	for range 400 {
-		p := newJarPair(t, lists)
+	shared := testShared()
+	for i := range 400 {
+		p := newJarPair(t, shared)
+		if i%2 == 1 {
+			p.mine.shared = nil // no horizon: every expiring cookie makes the jar live
+		}
 		for range 1 + rng.IntN(12) {
 			var lines []string
 			for range 1 + rng.IntN(3) {
@@ -177,9 +192,9 @@ func TestJarAsCookiejarRandom(t *testing.T) {
 func FuzzJarAsCookiejar(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 1, 0, 0, 1, 0, 1, 2, 3, 13})
 	f.Add([]byte{3, 1, 2, 15, 3, 1, 0, 0, 3, 2, 1, 16})
-	lists := &sendLists{}
+	shared := testShared()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := newJarPair(t, lists)
+		p := newJarPair(t, shared)
 		// Each call: URL, then up to three lines of name, value, attribute count, attributes.
 		for len(data) >= 2 && len(p.log) < 16 {
 			u := jarURLs[int(data[0])%len(jarURLs)]
@@ -212,12 +227,12 @@ func FuzzJarAsCookiejar(f *testing.F) {
 // when the sessions share what they send.
 func TestJarSize(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		lists *sendLists
-		max   float64
+		name   string
+		shared *jarShared
+		max    float64
 	}{
 		{name: "own lists", max: 400},
-		{name: "shared lists", lists: &sendLists{}, max: 120},
+		{name: "shared lists", shared: &jarShared{}, max: 120},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			const n = 2000
@@ -228,7 +243,7 @@ func TestJarSize(t *testing.T) {
 				// Each session's response has its own header, as in a run.
 				lines := []string{"SERVERID=s" + string(rune('1'+i%3)) + "; path=/"}
 				cookies := (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies()
-				jars[i].lists = tt.lists
+				jars[i].shared = tt.shared
 				jars[i].setCookies(u, lines, cookies, time.Now())
 				if len(jars[i].Cookies(u)) != 1 {
 					t.Fatal("the cookie is not sent")
@@ -251,15 +266,17 @@ func heapInUse() uint64 {
 	return m.HeapAlloc
 }
 
-// TestJarGoesLiveOnExpiry: a cookie with a future expiry depends on when
-// it is stored, so the record cannot hold it: the jar becomes a live
-// cookiejar.Jar. (Comparing answers cannot show this without waiting for
-// the expiry.)
+// TestJarGoesLiveOnExpiry: a cookie that may expire before the run ends
+// depends on when it was stored and when the jar is asked, so the record
+// cannot hold it: the jar becomes a live cookiejar.Jar. (Comparing
+// answers cannot show this without waiting for the expiry.)
 func TestJarGoesLiveOnExpiry(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	run := &jarShared{horizon: now.Add(time.Hour)}
 	tests := []struct {
-		line string
-		live bool
+		line   string
+		shared *jarShared
+		live   bool
 	}{
 		{line: "A=1", live: false},
 		{line: "A=1; Max-Age=3600", live: true},
@@ -270,10 +287,17 @@ func TestJarGoesLiveOnExpiry(t *testing.T) {
 		{line: "A=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT", live: false},
 		{line: "A=1; Max-Age=0; Expires=Fri, 01 Jan 2100 00:00:00 GMT", live: false}, // Max-Age wins
 		{line: "A=1; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT", live: true},
+		// With a run's horizon an hour away:
+		{line: "A=1; Max-Age=3600", shared: run, live: true}, // expires at the horizon
+		{line: "A=1; Max-Age=3601", shared: run, live: false},
+		{line: "A=1; Max-Age=60", shared: run, live: true},
+		{line: "A=1; Expires=Mon, 01 Jun 2026 12:59:59 GMT", shared: run, live: true},
+		{line: "A=1; Expires=Mon, 01 Jun 2026 13:00:01 GMT", shared: run, live: false},
+		{line: "AWSALB=x; Expires=Mon, 08 Jun 2026 12:00:00 GMT; Path=/", shared: run, live: false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.line, func(t *testing.T) {
-			var j jar
+		t.Run(fmt.Sprintf("%s/horizon=%v", tt.line, tt.shared != nil), func(t *testing.T) {
+			j := jar{shared: tt.shared}
 			lines := []string{tt.line}
 			j.setCookies(jarURLs[0], lines, (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies(), now)
 			if got := j.live != nil; got != tt.live {

@@ -162,10 +162,13 @@ dispatch:
 func (r *Runner) newSessions() []*session {
 	n := r.spec.Sessions + r.spec.Control()
 	sessions := make([]*session, n)
-	lists := &sendLists{}
+	// Run calls this once its clock started: no request starts after
+	// MaxDuration, none lasts longer than Timeout; a minute more for the
+	// bookkeeping of the last responses.
+	shared := &jarShared{horizon: r.now().Add(r.spec.MaxDuration + r.spec.Timeout + time.Minute)}
 	for i := range sessions {
 		control := i >= r.spec.Sessions
-		sessions[i] = newSession(i, control, r.targets[i%len(r.targets)], lists)
+		sessions[i] = newSession(i, control, r.targets[i%len(r.targets)], shared)
 	}
 	return sessions
 }

@@ -15,9 +15,9 @@ type session struct {
 	notBefore time.Time // think time: the next request may not start earlier
 }
 
-func newSession(id int, control bool, t *target, lists *sendLists) *session {
+func newSession(id int, control bool, t *target, shared *jarShared) *session {
 	s := &session{id: id, control: control, target: t}
-	s.jar.lists = lists
+	s.jar.shared = shared
 	return s
 }
 
