@@ -14,7 +14,10 @@ import (
 
 // dialer connects to the address a --resolve entry names, or else to the
 // host the URL names, so the Host header and the TLS server name stay those
-// of the URL (curl's --resolve).
+// of the URL (curl's --resolve). newTarget applies the overrides once per
+// frontend for the probe's own client, which dials with the embedded
+// net.Dialer; DialContext and newTransport serve the net/http path that
+// runs recording exchanges (--har, -vv) take (see Runner.doRecorded).
 type dialer struct {
 	net.Dialer
 	resolve map[string]string // "host:port" → "ip:port"
