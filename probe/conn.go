@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"strings"
 	"sync"
 	"time"
 
@@ -158,6 +160,7 @@ func (p *idlePool) closeAll() {
 type worker struct {
 	buf []byte // the request being written; the body being read
 	jar []*http.Cookie
+	rec *recorder // the recorder of the request in flight; nil unless the run records exchanges
 
 	mu      sync.Mutex
 	cur     net.Conn
@@ -253,8 +256,14 @@ func (c *client) exchange(ctx context.Context, w *worker, t *target, slot **conn
 	for {
 		dialed := cn == nil
 		if dialed {
+			dctx := ctx
+			if w.rec != nil {
+				// net.Dialer reports its DNS and connect phases to
+				// an httptrace hook in the context.
+				dctx = httptrace.WithClientTrace(ctx, w.rec.dialTrace())
+			}
 			var err error
-			if cn, err = c.dial(ctx, t); err != nil {
+			if cn, err = c.dial(dctx, t); err != nil {
 				return reply{}, err
 			}
 		}
@@ -348,21 +357,40 @@ func (c *client) send(w *worker, cn *conn, t *target, jar []*http.Cookie, deadli
 	if err := w.begin(cn.raw, deadline); err != nil {
 		return nil, err
 	}
+	rec := w.rec
 	if cn.tls {
+		if rec != nil {
+			rec.mark(&rec.tlsStart)
+		}
 		if err := cn.nc.(*tls.Conn).Handshake(); err != nil {
 			return nil, err
 		}
+		if rec != nil {
+			rec.mark(&rec.tlsDone)
+		}
 		cn.tls = false
+	}
+	if rec != nil {
+		// As http.Transport's GotConn: the connection is ready, TLS
+		// included.
+		rec.gotConnection(cn.raw.RemoteAddr().String())
 	}
 	w.buf = t.appendRequest(w.buf[:0], jar)
 	if _, err := cn.nc.Write(w.buf); err != nil {
 		return nil, nothingRead{err}
+	}
+	if rec != nil {
+		rec.mark(&rec.wrote)
+		rec.wroteHead(w.buf)
 	}
 	br := cn.reader()
 	cn.limiting, cn.limit = true, maxHeaderBytes
 	defer func() { cn.limiting = false }()
 	if _, err := br.Peek(1); err != nil {
 		return nil, nothingRead{err}
+	}
+	if rec != nil {
+		rec.mark(&rec.resp)
 	}
 	for {
 		resp, err := http.ReadResponse(br, t.req)
@@ -452,4 +480,40 @@ func readUpTo(w *worker, resp *http.Response, limit int, keep bool) ([]byte, boo
 		return buf, true, nil
 	}
 	return buf, false, nil
+}
+
+// dialTrace hooks a dial's DNS and connect phases.
+func (rec *recorder) dialTrace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		DNSStart:     func(httptrace.DNSStartInfo) { rec.mark(&rec.dnsStart) },
+		DNSDone:      func(httptrace.DNSDoneInfo) { rec.mark(&rec.dnsDone) },
+		ConnectStart: func(string, string) { rec.mark(&rec.connStart) },
+		ConnectDone:  func(string, string, error) { rec.mark(&rec.connDone) },
+	}
+}
+
+// gotConnection records that the request has its connection, to remote.
+func (rec *recorder) gotConnection(remote string) {
+	rec.mark(&rec.gotConn)
+	rec.mu.Lock()
+	rec.remote = remote
+	rec.mu.Unlock()
+}
+
+// wroteHead records the header fields of the request head as written (the
+// request line and the final empty line left out). A request sent again on
+// a new connection replaces them.
+func (rec *recorder) wroteHead(head []byte) {
+	var fields []Header
+	lines := strings.Split(string(head), "\r\n")
+	for _, line := range lines[min(1, len(lines)):] {
+		if line == "" {
+			break
+		}
+		name, value, _ := strings.Cut(line, ":")
+		fields = append(fields, Header{Name: name, Value: strings.TrimLeft(value, " \t")})
+	}
+	rec.mu.Lock()
+	rec.fields = fields
+	rec.mu.Unlock()
 }

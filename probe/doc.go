@@ -20,10 +20,10 @@
 // The probe speaks HTTP/1.1 itself over plain connections (conn.go,
 // target.go): one write per request, http.ReadResponse for the answer, no
 // goroutine per connection, and the connection policy (--conn) decides
-// whether a connection outlives its request. A run that records exchanges
-// (Trace.Headers: --har, -vv) sends through net/http's Transport instead,
-// whose httptrace hooks give the recorder its timings and header fields
-// (Runner.doRecorded).
+// whether a connection outlives its request. When a run records exchanges
+// (--har, -vv), the client tells the recorder each step: DNS and connect
+// (from net.Dialer's httptrace hooks), TLS, the head as written, the first
+// byte of the answer.
 //
 // A small control group of sessions never stores a cookie: if they do not
 // change backend either, the run could not have seen breakage.

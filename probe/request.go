@@ -2,9 +2,7 @@ package probe
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptrace"
 
 	"github.com/stickyprobe/stickyprobe/scenarios"
 )
@@ -36,9 +34,6 @@ func (r *Runner) do(runCtx context.Context, w *worker, ph *phase, s *session) Ev
 			}
 		}
 	}
-	if rec := r.recorder(); rec != nil {
-		return r.doRecorded(runCtx, rec, t, s, jar, ev)
-	}
 	mode := bodySkip // --conn fresh: the connection closes, nobody reads the rest
 	switch {
 	case r.ident.needsBody():
@@ -51,11 +46,24 @@ func (r *Runner) do(runCtx context.Context, w *worker, ph *phase, s *session) Ev
 		slot = &s.conn
 	}
 
+	// The client feeds the recorder (--har, -vv) from its own steps: the
+	// dial's DNS and connect phases (httptrace hooks net.Dialer honours),
+	// TLS handshake, the head as written, the first byte of the answer.
+	rec := r.recorder() // nil unless the run records exchanges
+	if rec != nil {
+		rec.url = t.shown
+	}
+	w.rec = rec
+	defer func() { w.rec = nil }()
+
 	ev.Start = r.now()
+	rec.start()
 	rep, err := r.client.exchange(runCtx, w, t, slot, jar, mode, &ev)
 	ev.Latency = r.now().Sub(ev.Start)
+	rec.stop()
 	if err != nil {
 		ev.Error, ev.Detail = classifyError(runCtx, err), err.Error()
+		ev.HTTP = r.exchange(rec, &ev, nil)
 		return ev
 	}
 	resp := rep.resp
@@ -68,72 +76,6 @@ func (r *Runner) do(runCtx context.Context, w *worker, ph *phase, s *session) Ev
 
 	r.observeToken(s, &ev, resp)
 	ev.Backend = r.ident.backend(resp.Header, rep.body, r.setIdentity(resp, ev), sentIdentity(r.ident, t, jar, ev))
-	return ev
-}
-
-// doRecorded is do for a run that records exchanges (--har, -vv): it sends
-// the request through net/http's Transport, whose httptrace hooks give the
-// recorder its timings (DNS, connect, TLS, send, wait, receive), the
-// server's address and the header fields as written. The probe's own
-// client (conn.go) fires no such hooks, so rather than rebuild them there,
-// recording runs keep the transport the probe used before that client: a
-// recording run is a diagnosis, whose cost per request matters less than
-// the fidelity of what it records; plain runs, the load tests, take the
-// lean client. Both paths share the session's jar, the requested targets
-// and everything that judges the response.
-func (r *Runner) doRecorded(runCtx context.Context, rec *recorder, t *target, s *session, jar []*http.Cookie, ev Event) Event {
-	ctx, cancel := context.WithTimeout(runCtx, r.spec.Timeout)
-	defer cancel()
-	rec.url = t.shown
-	ctx = httptrace.WithClientTrace(ctx, clientTrace(&ev, rec))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.raw, nil)
-	if err != nil { // the URL was parsed already; this cannot happen
-		ev.Error, ev.Detail = ErrOther, err.Error()
-		return ev
-	}
-	for _, h := range r.spec.Headers {
-		if h.Name == "Host" {
-			req.Host = h.Value
-			continue
-		}
-		req.Header.Add(h.Name, h.Value)
-	}
-	req.Header.Set("User-Agent", "stickyprobe")
-	for _, c := range jar {
-		req.AddCookie(c)
-	}
-
-	ev.Start = r.now()
-	rec.start()
-	resp, err := r.transportFor(s).RoundTrip(req)
-	if err != nil {
-		ev.Latency = r.now().Sub(ev.Start)
-		rec.stop()
-		ev.Error, ev.Detail = classifyError(runCtx, err), err.Error()
-		ev.HTTP = r.exchange(rec, &ev, nil)
-		return ev
-	}
-	var body []byte
-	if r.ident.needsBody() {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxBodyIdentify))
-	} else if r.shared == nil || !r.shared.DisableKeepAlives {
-		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	}
-	resp.Body.Close()
-	ev.Latency = r.now().Sub(ev.Start)
-	rec.stop()
-	ev.Status = resp.StatusCode
-	if err != nil {
-		ev.Error, ev.Detail = classifyError(runCtx, err), "reading body: "+err.Error()
-	} else if resp.StatusCode >= 500 {
-		ev.Error = ErrHTTP5xx
-	}
-
-	// The jar records calls by their URL: the target's, as the probe's
-	// client hands it, not the request's copy.
-	resp.Request.URL = t.reqURL
-	r.observeToken(s, &ev, resp)
-	ev.Backend = r.ident.backend(resp.Header, body, r.setIdentity(resp, ev), sentIdentity(r.ident, t, jar, ev))
 	ev.HTTP = r.exchange(rec, &ev, resp)
 	return ev
 }

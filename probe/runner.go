@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -26,9 +25,8 @@ type Runner struct {
 	pacer     Pacer
 	dialer    *dialer
 	client    *client
-	targets   []*target       // one per frontend, in the order of spec.URLs
-	idle      int             // idle connections a target's pool keeps (--conn shared)
-	shared    *http.Transport // recording runs only (see doRecorded): fresh and shared policies; nil for session
+	targets   []*target // one per frontend, in the order of spec.URLs
+	idle      int       // idle connections a target's pool keeps (--conn shared)
 	seed      uint64
 	tokenName atomic.Pointer[string] // fixed, or learned from the first Set-Cookie
 	now       func() time.Time
@@ -72,16 +70,6 @@ func NewRunner(spec scenarios.Spec, opts ...Option) (*Runner, error) {
 	}
 	for _, u := range spec.URLs {
 		r.targets = append(r.targets, r.newTarget(u, nil))
-	}
-	if r.trace.Headers {
-		// A recording run sends its requests through net/http (see
-		// doRecorded).
-		switch spec.Conn {
-		case scenarios.ConnFresh:
-			r.shared = newTransport(spec, r.dialer, false, 0)
-		case scenarios.ConnShared:
-			r.shared = newTransport(spec, r.dialer, true, spec.Concurrency)
-		}
 	}
 	if spec.Token.Kind == scenarios.TokenCookie {
 		name := spec.Token.Name
@@ -240,9 +228,6 @@ func (r *Runner) closeIdle() {
 	for _, t := range r.targets {
 		t.pool.closeAll()
 	}
-	if r.shared != nil {
-		r.shared.CloseIdleConnections()
-	}
 }
 
 // ensureSessions creates the sessions on first use; later phases (and a
@@ -331,18 +316,6 @@ func (r *Runner) visit(ctx context.Context, w *worker, ph *phase, s *session) (e
 	}
 	s.after = "" // delivered: only the first request after an action carries it
 	return ev, true
-}
-
-// transportFor returns the round tripper a session of a recording run uses
-// under the run's connection policy.
-func (r *Runner) transportFor(s *session) http.RoundTripper {
-	if r.shared != nil {
-		return r.shared
-	}
-	if s.rt == nil {
-		s.rt = newTransport(r.spec, r.dialer, true, 1)
-	}
-	return s.rt
 }
 
 func (r *Runner) String() string {

@@ -1,19 +1,15 @@
 package probe
 
-import (
-	"net/http"
-	"time"
-)
+import "time"
 
 // session is one simulated user. It is plain data: a worker borrows it for
 // one request at a time, so it needs no lock.
 type session struct {
 	id        int
 	control   bool
-	target    *target         // the frontend, shared by its sessions
-	jar       jar             // unused by a control session: it never stores anything
-	conn      *conn           // own keep-alive connection (--conn session), else nil
-	rt        *http.Transport // a recording run's own keep-alive connection (--conn session), else nil
+	target    *target // the frontend, shared by its sessions
+	jar       jar     // unused by a control session: it never stores anything
+	conn      *conn   // own keep-alive connection (--conn session), else nil
 	seq       int
 	held      bool          // the jar holds the token, as far as the probe saw it accept one
 	notBefore time.Time     // think time: the next request may not start earlier
@@ -33,9 +29,5 @@ func (s *session) close() {
 	if s.conn != nil {
 		s.conn.close()
 		s.conn = nil
-	}
-	if s.rt != nil {
-		s.rt.CloseIdleConnections()
-		s.rt = nil
 	}
 }
