@@ -13,6 +13,18 @@
 // public suffix list). The probe manages the jar itself rather than letting
 // http.Client do it, so it knows exactly whether the token was sent, whether
 // the response set or deleted it, and whether the jar refused it and why.
+// Between changes a jar is kept as the record of what was stored in it
+// (cookies.go): replayed into a cookiejar it is the same jar, in a fifth
+// of the memory.
+//
+// The probe speaks HTTP/1.1 itself over plain connections (conn.go,
+// target.go): one write per request, http.ReadResponse for the answer, no
+// goroutine per connection, and the connection policy (--conn) decides
+// whether a connection outlives its request. When a run records exchanges
+// (--har, -vv), the client tells the recorder each step: DNS and connect
+// (from net.Dialer's httptrace hooks), TLS, the head as written, the first
+// byte of the answer.
+//
 // A small control group of sessions never stores a cookie: if they do not
 // change backend either, the run could not have seen breakage.
 //

@@ -124,25 +124,28 @@ func fakeDNS(t *testing.T, queries *atomic.Int64) string {
 	return pc.LocalAddr().String()
 }
 
-// fetch sends one GET through the probe's own transport (fresh
-// connections) and reads the whole body, returning the first error.
+// fetch sends one GET through the probe's own client (a fresh
+// connection), reads the body and returns the first error. ctx stops it
+// as the run's context stops a run.
 func fetch(ctx context.Context, d *dialer, rawURL string, timeout time.Duration) error {
 	spec := scenarios.Default()
 	spec.Timeout = timeout
 	d.Timeout = timeout
-	rt := newTransport(spec, d, false, 0)
-	defer rt.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	u, err := scenarios.ParseURL(rawURL)
 	if err != nil {
 		return err
 	}
-	resp, err := rt.RoundTrip(req)
+	c := newClient(spec, d)
+	t := newTarget(spec, u, d, true, 0)
+	w := newWorker()
+	stop := context.AfterFunc(ctx, w.stop)
+	defer stop()
+	var ev Event
+	rep, err := c.exchange(ctx, w, t, nil, nil, bodyRead, &ev)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	return err
+	return rep.bodyErr
 }
 
 func TestClassifyErrorRealFailures(t *testing.T) {

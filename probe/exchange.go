@@ -1,9 +1,7 @@
 package probe
 
 import (
-	"crypto/tls"
 	"net/http"
-	"net/http/httptrace"
 	"slices"
 	"strings"
 	"sync"
@@ -62,8 +60,10 @@ type Timings struct {
 	Receive int64 `json:"receive_us"`
 }
 
-// recorder collects the times and header fields of one request. Transport
-// calls some hooks from its dial and write goroutines, hence the lock.
+// recorder collects the times and header fields of one request. The
+// probe's client marks its steps (conn.go); net.Dialer calls the DNS and
+// connect hooks, from its own goroutines when it races addresses, hence
+// the lock.
 type recorder struct {
 	mu                   sync.Mutex
 	t0                   time.Time
@@ -83,42 +83,6 @@ func (r *Runner) recorder() *recorder {
 		return nil
 	}
 	return &recorder{}
-}
-
-// clientTrace hooks the request: always the connection's local address
-// and reuse, and with a recorder every phase and header field.
-func clientTrace(ev *Event, rec *recorder) *httptrace.ClientTrace {
-	ct := &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			ev.Reused = info.Reused
-			ev.Local = info.Conn.LocalAddr().String()
-			if rec != nil {
-				rec.mark(&rec.gotConn)
-				rec.mu.Lock()
-				rec.remote = info.Conn.RemoteAddr().String()
-				rec.mu.Unlock()
-			}
-		},
-	}
-	if rec == nil {
-		return ct
-	}
-	ct.DNSStart = func(httptrace.DNSStartInfo) { rec.mark(&rec.dnsStart) }
-	ct.DNSDone = func(httptrace.DNSDoneInfo) { rec.mark(&rec.dnsDone) }
-	ct.ConnectStart = func(string, string) { rec.mark(&rec.connStart) }
-	ct.ConnectDone = func(string, string, error) { rec.mark(&rec.connDone) }
-	ct.TLSHandshakeStart = func() { rec.mark(&rec.tlsStart) }
-	ct.TLSHandshakeDone = func(tls.ConnectionState, error) { rec.mark(&rec.tlsDone) }
-	ct.WroteRequest = func(httptrace.WroteRequestInfo) { rec.mark(&rec.wrote) }
-	ct.GotFirstResponseByte = func() { rec.mark(&rec.resp) }
-	ct.WroteHeaderField = func(key string, values []string) {
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		for _, v := range values {
-			rec.fields = append(rec.fields, Header{Name: key, Value: v})
-		}
-	}
-	return ct
 }
 
 // mark records the first time a phase was reached.

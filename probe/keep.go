@@ -31,7 +31,7 @@ var errForeignSessions = errors.New("probe: sessions belong to another runner")
 // NewSessions creates the measured and control sessions of a run, for
 // RunSessions.
 func (r *Runner) NewSessions() *Sessions {
-	return &Sessions{owner: r, list: r.newSessions()}
+	return &Sessions{owner: r, list: r.newSessions(true)}
 }
 
 // RunSessions is Run on sessions kept from earlier runs: their cookie jars

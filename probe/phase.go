@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"net/url"
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/scenarios"
@@ -15,17 +14,9 @@ type phase struct {
 	deadline time.Time // end of a timed phase; zero for a counted one
 	think    time.Duration
 	paths    []string
-	targets  [][]target // [frontend][path], nil without paths
+	targets  [][]*target // [frontend][path], nil without paths
 	round    int
 	last     bool // this round is the phase's last
-}
-
-// target is one URL a phase requests: parsed for the cookie jar, as a
-// string for the request, and as recorded (password redacted).
-type target struct {
-	url   *url.URL
-	str   string
-	shown string
 }
 
 func (r *Runner) newPhase(p scenarios.Phase, now time.Time) *phase {
@@ -41,11 +32,10 @@ func (r *Runner) newPhase(p scenarios.Phase, now time.Time) *phase {
 		}
 	}
 	if len(p.Paths) > 0 {
-		ph.targets = make([][]target, len(r.spec.URLs))
+		ph.targets = make([][]*target, len(r.spec.URLs))
 		for i, base := range r.spec.URLs {
 			for _, path := range p.Paths {
-				u := scenarios.WithPath(base, path)
-				ph.targets[i] = append(ph.targets[i], target{url: u, str: u.String(), shown: r.trace.Redactor.URL(u)})
+				ph.targets[i] = append(ph.targets[i], r.newTarget(scenarios.WithPath(base, path), r.targets[i]))
 			}
 		}
 	}
@@ -70,11 +60,10 @@ func (ph *phase) over(t time.Time) bool {
 
 // target returns the URL session s requests this round, and the path to
 // record ("" when the phase names none).
-func (ph *phase) target(s *session, frontends int) (u *url.URL, str, shown, path string) {
+func (ph *phase) target(s *session, frontends int) (t *target, path string) {
 	if ph.targets == nil {
-		return s.frontend, s.reqURL, s.target, ""
+		return s.target, ""
 	}
 	k := ph.round % len(ph.paths)
-	t := ph.targets[s.id%frontends][k]
-	return t.url, t.str, t.shown, ph.paths[k]
+	return ph.targets[s.id%frontends][k], ph.paths[k]
 }

@@ -2,9 +2,7 @@ package probe
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptrace"
 
 	"github.com/stickyprobe/stickyprobe/scenarios"
 )
@@ -14,76 +12,70 @@ import (
 const maxDrain = 256 << 10
 
 // do sends one request of session s and records what happened.
-func (r *Runner) do(runCtx context.Context, ph *phase, s *session) Event {
-	u, reqURL, shown, path := ph.target(s, len(r.spec.URLs))
+func (r *Runner) do(runCtx context.Context, w *worker, ph *phase, s *session) Event {
+	t, path := ph.target(s, len(r.targets))
 	ev := Event{
 		Session:     s.id,
 		Control:     s.control,
 		Seq:         s.seq,
-		Frontend:    s.target,
+		Frontend:    s.target.shown,
 		TokenName:   r.TokenName(),
 		TokenHeld:   s.held,
 		Phase:       ph.name,
 		Path:        path,
 		AfterAction: s.after,
 	}
-	ctx, cancel := context.WithTimeout(runCtx, r.spec.Timeout)
-	defer cancel()
-	rec := r.recorder() // nil unless the run records exchanges
-	if rec != nil {
-		rec.url = shown
-	}
-	ctx = httptrace.WithClientTrace(ctx, clientTrace(&ev, rec))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, reqURL, nil)
-	if err != nil { // the URL was parsed already; this cannot happen
-		ev.Error, ev.Detail = ErrOther, err.Error()
-		return ev
-	}
-	for _, h := range r.spec.Headers {
-		if h.Name == "Host" {
-			req.Host = h.Value
-			continue
-		}
-		req.Header.Add(h.Name, h.Value)
-	}
-	req.Header.Set("User-Agent", "stickyprobe")
-	if s.jar != nil {
-		for _, c := range s.jar.Cookies(u) {
-			req.AddCookie(c)
+	var jar []*http.Cookie
+	if !s.control {
+		jar = s.jar.Cookies(t.u)
+		for _, c := range jar {
 			if c.Name == ev.TokenName {
 				ev.TokenSent = c.Value
 			}
 		}
 	}
+	mode := bodySkip // --conn fresh: the connection closes, nobody reads the rest
+	switch {
+	case r.ident.needsBody():
+		mode = bodyRead
+	case r.spec.Conn != scenarios.ConnFresh:
+		mode = bodyDrain
+	}
+	var slot **conn
+	if r.spec.Conn == scenarios.ConnSession {
+		slot = &s.conn
+	}
+
+	// The client feeds the recorder (--har, -vv) from its own steps: the
+	// dial's DNS and connect phases (httptrace hooks net.Dialer honours),
+	// TLS handshake, the head as written, the first byte of the answer.
+	rec := r.recorder() // nil unless the run records exchanges
+	if rec != nil {
+		rec.url = t.shown
+	}
+	w.rec = rec
+	defer func() { w.rec = nil }()
 
 	ev.Start = r.now()
 	rec.start()
-	resp, err := r.transportFor(s).RoundTrip(req)
+	rep, err := r.client.exchange(runCtx, w, t, slot, jar, mode, &ev)
+	ev.Latency = r.now().Sub(ev.Start)
+	rec.stop()
 	if err != nil {
-		ev.Latency = r.now().Sub(ev.Start)
-		rec.stop()
 		ev.Error, ev.Detail = classifyError(runCtx, err), err.Error()
 		ev.HTTP = r.exchange(rec, &ev, nil)
 		return ev
 	}
-	var body []byte
-	if r.ident.needsBody() {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxBodyIdentify))
-	} else if r.shared == nil || !r.shared.DisableKeepAlives {
-		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	}
-	resp.Body.Close()
-	ev.Latency = r.now().Sub(ev.Start)
-	rec.stop()
+	resp := rep.resp
 	ev.Status = resp.StatusCode
-	if err != nil {
-		ev.Error, ev.Detail = classifyError(runCtx, err), "reading body: "+err.Error()
+	if rep.bodyErr != nil {
+		ev.Error, ev.Detail = classifyError(runCtx, rep.bodyErr), "reading body: "+rep.bodyErr.Error()
 	} else if resp.StatusCode >= 500 {
 		ev.Error = ErrHTTP5xx
 	}
 
 	r.observeToken(s, &ev, resp)
-	ev.Backend = r.ident.backend(resp.Header, body, r.setIdentity(resp, ev), sentIdentity(r.ident, req, ev))
+	ev.Backend = r.ident.backend(resp.Header, rep.body, r.setIdentity(resp, ev), sentIdentity(r.ident, t, jar, ev))
 	ev.HTTP = r.exchange(rec, &ev, resp)
 	return ev
 }
@@ -105,8 +97,9 @@ func (r *Runner) setIdentity(resp *http.Response, ev Event) string {
 	return ""
 }
 
-// sentIdentity is the value of the identity cookie the request carried.
-func sentIdentity(id *identifier, req *http.Request, ev Event) string {
+// sentIdentity is the value of the identity cookie the request to t with
+// the jar's cookies carried.
+func sentIdentity(id *identifier, t *target, jar []*http.Cookie, ev Event) string {
 	name := id.cookieName(ev.TokenName)
 	if name == "" {
 		return ""
@@ -114,10 +107,8 @@ func sentIdentity(id *identifier, req *http.Request, ev Event) string {
 	if name == ev.TokenName {
 		return ev.TokenSent
 	}
-	if c, err := req.Cookie(name); err == nil {
-		return c.Value
-	}
-	return ""
+	v, _ := t.sentCookie(jar, name)
+	return v
 }
 
 // observeToken learns the token name if needed, records what the response
@@ -131,9 +122,9 @@ func (r *Runner) observeToken(s *session, ev *Event, resp *http.Response) {
 			ev.TokenName = r.TokenName()
 		}
 	}
-	if s.jar != nil && len(lines) > 0 {
+	if !s.control && len(lines) > 0 {
 		cookies := resp.Cookies()
-		s.jar.SetCookies(resp.Request.URL, cookies)
+		s.jar.setCookies(resp.Request.URL, lines, cookies, r.now())
 		if r.record {
 			s.remember(resp.Request.URL.String(), cookies, r.now())
 		}
@@ -153,10 +144,10 @@ func (r *Runner) observeToken(s *session, ev *Event, resp *http.Response) {
 		}
 	case ts.cookie != nil:
 		ev.TokenSet = ts.cookie.Value
-		if s.jar == nil {
-			break // control session: stores nothing, refuses nothing
+		if s.control {
+			break // stores nothing, refuses nothing
 		}
-		if jarSends(s.jar, resp.Request.URL, ev.TokenName, ts.cookie.Value) {
+		if jarSends(&s.jar, resp.Request.URL, ev.TokenName, ts.cookie.Value) {
 			s.held = true
 		} else {
 			ev.TokenRefused = refusalReason(ts.cookie, resp.Request.URL)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +24,9 @@ type Runner struct {
 	ident     *identifier
 	pacer     Pacer
 	dialer    *dialer
-	shared    *http.Transport // fresh and shared policies; nil for session
+	client    *client
+	targets   []*target // one per frontend, in the order of spec.URLs
+	idle      int       // idle connections a target's pool keeps (--conn shared)
 	seed      uint64
 	tokenName atomic.Pointer[string] // fixed, or learned from the first Set-Cookie
 	now       func() time.Time
@@ -62,11 +64,12 @@ func NewRunner(spec scenarios.Spec, opts ...Option) (*Runner, error) {
 		r.trace.Redactor = redact.New()
 	}
 	r.rng = r.stream("order")
-	switch spec.Conn {
-	case scenarios.ConnFresh:
-		r.shared = newTransport(spec, r.dialer, false, 0)
-	case scenarios.ConnShared:
-		r.shared = newTransport(spec, r.dialer, true, spec.Concurrency)
+	r.client = newClient(spec, r.dialer)
+	if spec.Conn == scenarios.ConnShared {
+		r.idle = spec.Concurrency
+	}
+	for _, u := range spec.URLs {
+		r.targets = append(r.targets, r.newTarget(u, nil))
 	}
 	if spec.Token.Kind == scenarios.TokenCookie {
 		name := spec.Token.Name
@@ -146,12 +149,23 @@ func (r *Runner) RunPhase(ctx context.Context, p scenarios.Phase, out chan<- Eve
 	work := make(chan *session)
 	var round sync.WaitGroup
 	var workers sync.WaitGroup
-	for range min(r.spec.Concurrency, len(sessions)) {
+	ws := make([]*worker, min(r.spec.Concurrency, len(sessions)))
+	for i := range ws {
+		ws[i] = newWorker()
+	}
+	// Stopping the run cuts every request in flight short.
+	stopWorkers := context.AfterFunc(runCtx, func() {
+		for _, w := range ws {
+			w.stop()
+		}
+	})
+	defer stopWorkers()
+	for _, w := range ws {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
 			for s := range work {
-				if ev, ok := r.visit(runCtx, ph, s); ok {
+				if ev, ok := r.visit(runCtx, w, ph, s); ok {
 					out <- ev
 				}
 				round.Done()
@@ -211,8 +225,8 @@ func (r *Runner) closeIdle() {
 	for _, s := range r.sessions {
 		s.close()
 	}
-	if r.shared != nil {
-		r.shared.CloseIdleConnections()
+	for _, t := range r.targets {
+		t.pool.closeAll()
 	}
 }
 
@@ -220,34 +234,62 @@ func (r *Runner) closeIdle() {
 // Restore) reuse them.
 func (r *Runner) ensureSessions() []*session {
 	if r.sessions == nil {
-		r.sessions = r.newSessions()
+		r.sessions = r.newSessions(false)
 	}
 	return r.sessions
 }
 
 // newSessions creates the measured sessions (ids 0..Sessions-1) and the
 // control group after them. Sessions are spread over the frontends in turn.
-func (r *Runner) newSessions() []*session {
+// kept says the sessions outlive this run (RunSessions).
+func (r *Runner) newSessions(kept bool) []*session {
 	n := r.spec.Sessions + r.spec.Control()
 	sessions := make([]*session, n)
-	targets, reqURLs := make([]string, len(r.spec.URLs)), make([]string, len(r.spec.URLs))
-	for i, u := range r.spec.URLs {
-		targets[i] = r.trace.Redactor.URL(u) // a URL's password is never recorded
-		reqURLs[i] = u.String()
-	}
+	shared := &jarShared{horizon: r.jarHorizon(kept)}
 	for i := range sessions {
 		control := i >= r.spec.Sessions
-		k := i % len(r.spec.URLs)
-		sessions[i] = newSession(i, control, r.spec.URLs[k])
-		sessions[i].target, sessions[i].reqURL = targets[k], reqURLs[k] // one string per frontend, not per session
+		sessions[i] = newSession(i, control, r.targets[i%len(r.targets)], shared)
 	}
 	return sessions
+}
+
+// jarHorizon is the time by which the sessions' jars are certainly no
+// longer used, or zero when that is not known. A run made only of requests
+// phases sends no request after MaxDuration (spent over all its phases),
+// none lasts longer than Timeout; a minute more covers the bookkeeping of
+// the last responses and the moments between phases. Exec, wait and pause
+// phases, and sessions kept across runs (RunSessions) or restored, outlive
+// any such bound: their jars get no horizon, so every cookie that can
+// expire makes its jar a live cookiejar.Jar at once, as before the jar
+// became a record.
+func (r *Runner) jarHorizon(kept bool) time.Time {
+	if kept {
+		return time.Time{}
+	}
+	for _, p := range r.spec.Plan() {
+		if p.Kind != scenarios.PhaseRequests {
+			return time.Time{}
+		}
+	}
+	return r.now().Add(r.spec.MaxDuration + r.spec.Timeout + time.Minute)
+}
+
+// newTarget prepares frontend (or frontend-with-path) u for the probe's
+// client. base, if not nil, is the frontend's target: u shares its idle
+// connections.
+func (r *Runner) newTarget(u *url.URL, base *target) *target {
+	t := newTarget(r.spec, u, r.dialer, r.spec.Conn == scenarios.ConnFresh, r.idle)
+	t.shown = r.trace.Redactor.URL(u) // a URL's password is never recorded
+	if base != nil {
+		t.pool = base.pool
+	}
+	return t
 }
 
 // visit waits for the session's think time and the global pacer, then sends
 // its next request. ok is false when the run was stopped first, or when a
 // timed phase ended.
-func (r *Runner) visit(ctx context.Context, ph *phase, s *session) (ev Event, ok bool) {
+func (r *Runner) visit(ctx context.Context, w *worker, ph *phase, s *session) (ev Event, ok bool) {
 	if wait := time.Until(s.notBefore); wait > 0 {
 		if ph.over(time.Now().Add(wait)) {
 			return Event{}, false
@@ -263,7 +305,7 @@ func (r *Runner) visit(ctx context.Context, ph *phase, s *session) (ev Event, ok
 	if err := r.pacer.Wait(ctx); err != nil || ph.over(time.Now()) {
 		return Event{}, false
 	}
-	ev = r.do(ctx, ph, s)
+	ev = r.do(ctx, w, ph, s)
 	s.seq++
 	s.notBefore = r.now().Add(ph.think)
 	if ph.last {
@@ -274,18 +316,6 @@ func (r *Runner) visit(ctx context.Context, ph *phase, s *session) (ev Event, ok
 	}
 	s.after = "" // delivered: only the first request after an action carries it
 	return ev, true
-}
-
-// transportFor returns the round tripper a session uses under the run's
-// connection policy.
-func (r *Runner) transportFor(s *session) http.RoundTripper {
-	if r.shared != nil {
-		return r.shared
-	}
-	if s.rt == nil {
-		s.rt = newTransport(r.spec, r.dialer, true, 1)
-	}
-	return s.rt
 }
 
 func (r *Runner) String() string {

@@ -119,7 +119,7 @@ func (r *Runner) Restore(states []SessionState, tokenName string) error {
 	if tokenName != "" && !validCookieName(tokenName) {
 		return bad("token name %q is not a cookie name", tokenName)
 	}
-	sessions := r.newSessions()
+	sessions := r.newSessions(true)
 	seen := make([]bool, n)
 	now := r.now()
 	for _, st := range states {
@@ -136,7 +136,7 @@ func (r *Runner) Restore(states []SessionState, tokenName string) error {
 		seen[st.ID] = true
 		s := sessions[st.ID]
 		s.seq, s.after = st.Seq, "resume"
-		if s.jar == nil {
+		if s.control {
 			continue // a control session keeps nothing
 		}
 		for _, sc := range st.Cookies {
@@ -149,13 +149,13 @@ func (r *Runner) Restore(states []SessionState, tokenName string) error {
 			}
 			c := &http.Cookie{Name: sc.Name, Value: sc.Value, Domain: sc.Domain, Path: sc.Path,
 				Expires: sc.Expires, Secure: sc.Secure, HttpOnly: sc.HTTPOnly}
-			s.jar.SetCookies(u, []*http.Cookie{c})
+			s.jar.restore(u, []*http.Cookie{c})
 			if sc.Expires.IsZero() || sc.Expires.After(now) {
 				s.cookies = append(s.cookies, sc)
 			}
 		}
 		if st.Held && tokenName != "" {
-			s.held = jarHolds(s.jar, s.frontend, tokenName)
+			s.held = jarHolds(&s.jar, s.target.u, tokenName)
 		}
 	}
 	if tokenName != "" && r.spec.Token.Kind == scenarios.TokenAuto {
@@ -165,7 +165,7 @@ func (r *Runner) Restore(states []SessionState, tokenName string) error {
 	return nil
 }
 
-func jarHolds(jar http.CookieJar, u *url.URL, name string) bool {
+func jarHolds(jar cookieSource, u *url.URL, name string) bool {
 	for _, c := range jar.Cookies(u) {
 		if c.Name == name {
 			return true

@@ -97,8 +97,14 @@ func inspectSetCookie(lines []string, name string, now time.Time) tokenSetting {
 	return ts
 }
 
+// cookieSource is the sending half of http.CookieJar: a *cookiejar.Jar,
+// or a session's jar.
+type cookieSource interface {
+	Cookies(u *url.URL) []*http.Cookie
+}
+
 // jarSends reports whether the jar will send name=value back to u.
-func jarSends(jar http.CookieJar, u *url.URL, name, value string) bool {
+func jarSends(jar cookieSource, u *url.URL, name, value string) bool {
 	for _, c := range jar.Cookies(u) {
 		if c.Name == name && c.Value == value {
 			return true

@@ -77,10 +77,10 @@ type Carried struct {
 
 // Carry returns session id's judgement so far.
 func (s *Summary) Carry(id int) Carried {
-	if id < 0 || id >= len(s.sessions) {
+	if id < 0 || id >= s.nStates {
 		return Carried{}
 	}
-	st := &s.sessions[id]
+	st := s.state(id)
 	c := Carried{Pin: s.lookup(st.pin, s.names), Identified: int(st.identified), Switches: int(st.switches)}
 	if st.cause >= 0 {
 		c.Cause = Causes[st.cause]
@@ -135,10 +135,9 @@ func (s *Summary) closePhases(r *Report) {
 		ph := &r.Phases[j]
 		ph.After, ph.Requests, ph.Errors = st.after, st.requests, st.errors
 	}
-	for i := range s.sessions {
-		st := &s.sessions[i]
+	s.eachState(func(st *sessionState) {
 		if !st.seen || st.control || st.switches == 0 || st.broke < 0 || st.identified < 2 {
-			continue
+			return
 		}
 		ph := &r.Phases[byStats[st.broke]]
 		ph.Broken++
@@ -146,7 +145,7 @@ func (s *Summary) closePhases(r *Report) {
 			ph.Causes = make(map[Cause]int)
 		}
 		ph.Causes[Causes[st.cause]]++
-	}
+	})
 	ran := false
 	for i := len(r.Phases) - 1; i >= 0; i-- {
 		ph := &r.Phases[i]

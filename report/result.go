@@ -141,10 +141,9 @@ func (s *Summary) Close(run Run) *Report {
 		r.Backends[name] = b
 	}
 	c := &r.Summary
-	for i := range s.sessions {
-		st := &s.sessions[i]
+	s.eachState(func(st *sessionState) {
 		if !st.seen {
-			continue
+			return
 		}
 		judged := st.identified >= 2
 		if st.control {
@@ -155,7 +154,7 @@ func (s *Summary) Close(run Run) *Report {
 			if st.switches > 0 {
 				r.Control.Switched++
 			}
-			continue
+			return
 		}
 		c.Sessions++
 		c.Switches += int64(st.switches)
@@ -172,13 +171,13 @@ func (s *Summary) Close(run Run) *Report {
 			cause := Causes[st.cause]
 			r.Causes[cause]++
 			r.Hints[cause] = cause.Hint()
-			if cause == CauseTokenRefused && st.refused != "" {
-				r.Refusals[st.refused]++
+			if cause == CauseTokenRefused && st.refused >= 0 {
+				r.Refusals[probe.Refusal(s.refusals[st.refused])]++
 			}
 		default:
 			c.Sticky++
 		}
-	}
+	})
 	if judged := c.Sticky + c.Broken; judged > 0 {
 		c.Stickiness = float64(c.Sticky) / float64(judged)
 	}

@@ -42,11 +42,11 @@ func (s *Summary) toStep(st step, isSwitch bool) Step {
 		Seq:          int(st.seq),
 		Backend:      s.lookup(st.backend, s.names),
 		Status:       int(st.status),
-		Error:        st.err,
+		Error:        probe.ErrorKind(s.lookup(int32(st.err), s.kinds)),
 		TokenSent:    s.lookup(st.sent, s.values),
 		TokenSet:     s.lookup(st.set, s.values),
 		TokenDeleted: st.deleted,
-		TokenRefused: st.refused,
+		TokenRefused: probe.Refusal(s.lookup(int32(st.refused), s.refusals)),
 		LatencyMS:    float64(st.latUS) / 1000,
 		Switch:       isSwitch,
 	}
@@ -75,7 +75,7 @@ func (s *Summary) startSample(id int, st *sessionState, cur step) {
 		Steps:   []Step{s.toStep(st.first, false)},
 	}
 	if Causes[c] == CauseTokenRefused {
-		sm.Refusal = st.refused
+		sm.Refusal = probe.Refusal(s.lookup(int32(st.refused), s.refusals))
 	}
 	if st.prev.seq > st.first.seq {
 		sm.Steps = append(sm.Steps, s.toStep(st.prev, false))

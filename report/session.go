@@ -18,10 +18,10 @@ type SessionView struct {
 // Session returns the view of session id; a session never seen has the
 // zero view.
 func (s *Summary) Session(id int) SessionView {
-	if id < 0 || id >= len(s.sessions) {
+	if id < 0 || id >= s.nStates {
 		return SessionView{}
 	}
-	st := &s.sessions[id]
+	st := s.state(id)
 	v := SessionView{
 		Seen:     st.seen,
 		Control:  st.control,
@@ -33,11 +33,11 @@ func (s *Summary) Session(id int) SessionView {
 	if st.cause >= 0 {
 		v.Cause = Causes[st.cause]
 		if v.Cause == CauseTokenRefused {
-			v.Refusal = st.refused
+			v.Refusal = probe.Refusal(s.lookup(int32(st.refused), s.refusals))
 		}
 	}
 	return v
 }
 
 // Sessions is one more than the highest session id seen.
-func (s *Summary) Sessions() int { return len(s.sessions) }
+func (s *Summary) Sessions() int { return s.nStates }

@@ -26,19 +26,19 @@ const maxInterned = 4096
 const maxSampleSteps = 12
 
 // step is a compact record of one request, small enough to keep two per
-// session.
+// session: 32 bytes, every string interned.
 type step struct {
 	seq     int32
 	backend int32 // interned; -1 unidentified
 	sent    int32 // interned token value; -1 none
 	set     int32 // interned token value; -1 none
 	latUS   int32
+	err     int16 // interned error kind (a handful, below maxInterned); -1 none
+	refused int16 // interned refusal (a handful, below maxInterned); -1 none
 	status  int16
-	err     probe.ErrorKind
-	refused probe.Refusal
-	deleted bool
-	after   bool  // the first request after an action
 	phase   int16 // index in Summary.phases
+	deleted bool
+	after   bool // the first request after an action
 }
 
 // sessionState is everything kept per session between its events.
@@ -48,27 +48,32 @@ type sessionState struct {
 	requests    int32
 	identified  int32
 	switches    int32
-	cause       int8 // index in Causes; -1 sticky so far
 	sample      int32
-	refused     probe.Refusal // last refusal seen
+	refused     int16 // interned; the last refusal seen, -1 none
+	wake        int16 // phase whose first requests follow an action (exec, pause, resume); -1 none
+	broke       int16 // phase of the first switch; -1 none (or before a resume)
+	cause       int8  // index in Causes; -1 sticky so far
 	seen        bool
 	control     bool
 	prevFailed  bool
-	deleted     bool  // the LB deleted the token at least once
-	wake        int16 // phase whose first requests follow an action (exec, pause, resume); -1 none
-	broke       int16 // phase of the first switch; -1 none (or before a resume)
+	deleted     bool // the LB deleted the token at least once
 }
 
 // Summary aggregates events. It is not safe for concurrent use: one
 // goroutine owns it.
 type Summary struct {
-	opts     Options
-	sessions []sessionState
+	opts    Options
+	pages   [][]sessionState // sessionsPerPage each: growing never copies them
+	nStates int              // states in pages
 
 	names     []string // interned backend names
 	nameIdx   map[string]int32
 	values    []string // interned token values
 	valueIdx  map[string]int32
+	kinds     []string // interned error kinds
+	kindIdx   map[string]int32
+	refusals  []string // interned refusals
+	refusalIx map[string]int32
 	backendRq []int64 // requests per interned backend
 
 	requests, errors int64
@@ -91,10 +96,12 @@ func NewSummary(opts Options) *Summary {
 		opts.SamplesPerCause = 3
 	}
 	return &Summary{
-		opts:     opts,
-		nameIdx:  make(map[string]int32),
-		valueIdx: make(map[string]int32),
-		errKinds: make(map[probe.ErrorKind]int64),
+		opts:      opts,
+		nameIdx:   make(map[string]int32),
+		valueIdx:  make(map[string]int32),
+		kindIdx:   make(map[string]int32),
+		refusalIx: make(map[string]int32),
+		errKinds:  make(map[probe.ErrorKind]int64),
 	}
 }
 
@@ -117,14 +124,30 @@ func intern(s string, list *[]string, idx map[string]int32) int32 {
 	return i
 }
 
+// sessionsPerPage is the number of session states allocated at a time. A
+// run of 100,000 sessions grows its states without ever copying them (a
+// slice grown by append would hold old and new arrays at once).
+const sessionsPerPage = 1024
+
 func (s *Summary) state(id int) *sessionState {
 	if id < 0 {
 		id = 0
 	}
-	for id >= len(s.sessions) {
-		s.sessions = append(s.sessions, sessionState{pin: -1, cause: -1, sample: -1, wake: -1, broke: -1})
+	for id >= s.nStates {
+		if s.nStates%sessionsPerPage == 0 {
+			s.pages = append(s.pages, make([]sessionState, sessionsPerPage))
+		}
+		s.pages[s.nStates/sessionsPerPage][s.nStates%sessionsPerPage] = sessionState{pin: -1, cause: -1, sample: -1, refused: -1, wake: -1, broke: -1}
+		s.nStates++
 	}
-	return &s.sessions[id]
+	return &s.pages[id/sessionsPerPage][id%sessionsPerPage]
+}
+
+// eachState calls f with every session state, in order of session id.
+func (s *Summary) eachState(f func(st *sessionState)) {
+	for i := range s.nStates {
+		f(&s.pages[i/sessionsPerPage][i%sessionsPerPage])
+	}
 }
 
 // Add takes one event. Events of a session must come in Seq order.
@@ -165,8 +188,8 @@ func (s *Summary) Add(ev *probe.Event) {
 		set:     intern(ev.TokenSet, &s.values, s.valueIdx),
 		latUS:   int32(min(ev.Latency.Microseconds(), 1<<31-1)),
 		status:  int16(ev.Status),
-		err:     ev.Error,
-		refused: ev.TokenRefused,
+		err:     int16(intern(string(ev.Error), &s.kinds, s.kindIdx)),
+		refused: int16(intern(string(ev.TokenRefused), &s.refusals, s.refusalIx)),
 		deleted: ev.TokenDeleted,
 		after:   ev.AfterAction != "",
 		phase:   ph,
@@ -202,8 +225,8 @@ func (s *Summary) Add(ev *probe.Event) {
 	} else {
 		s.extendSample(st, cur, false)
 	}
-	if ev.TokenRefused != "" {
-		st.refused = ev.TokenRefused
+	if cur.refused >= 0 {
+		st.refused = cur.refused
 	}
 	if ev.TokenDeleted {
 		st.deleted = true
@@ -246,7 +269,7 @@ func (s *Summary) classify(st *sessionState, ev *probe.Event) Cause {
 		switch {
 		case ev.TokenHeld:
 			return CauseTokenNotSent
-		case st.refused != "":
+		case st.refused >= 0:
 			return CauseTokenRefused
 		}
 		return CauseNoToken

@@ -3,6 +3,7 @@ package report
 import (
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stickyprobe/stickyprobe/probe"
 )
@@ -53,5 +54,16 @@ func BenchmarkSummaryAdd(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	if r := s.Close(Run{}); r.Summary.Broken == 0 || len(r.Samples) == 0 {
 		b.Fatalf("the benchmark's stream breaks no session: %+v", r.Summary)
+	}
+}
+
+// TestSessionStateSize guards the per-session cost of a summary: at
+// 100,000 sessions every byte of sessionState is 100 KB of a run's memory.
+func TestSessionStateSize(t *testing.T) {
+	if got := unsafe.Sizeof(step{}); got > 32 {
+		t.Errorf("step is %d bytes, want at most 32", got)
+	}
+	if got := unsafe.Sizeof(sessionState{}); got > 96 {
+		t.Errorf("sessionState is %d bytes, want at most 96", got)
 	}
 }

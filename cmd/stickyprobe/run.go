@@ -31,7 +31,7 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --id header:X-Served-By --token cookie:SERVERID https://shop.example/cart\n" +
 			"   stickyprobe run --resolve shop.example:443:10.0.0.5 --json report.json https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags:                  append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag()),
+		Flags:                  append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag()), profileFlags()...),
 		UseShortOptionHandling: true, // -vv
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
@@ -62,7 +62,14 @@ func runCommand() *cli.Command {
 			if prom != nil {
 				out.observe = prom.add
 			}
+			stopProfiles, err := startProfiles(c)
+			if err != nil {
+				return err
+			}
 			rep, err := execute(c.Context, spec, out)
+			if perr := stopProfiles(); perr != nil && err == nil {
+				err = withCode(exitCannotRun, "%v", perr)
+			}
 			if prom != nil && rep != nil {
 				if perr := prom.finish(rep, c.App.ErrWriter); perr != nil {
 					return perr
