@@ -152,18 +152,7 @@ func mdTimelines(b *bytes.Buffer, r *Report) {
 		return
 	}
 	for _, c := range causeOrder(r) {
-		var first *Sample
-		more := 0
-		for _, sm := range r.Samples {
-			if sm == nil || sm.Cause != c {
-				continue
-			}
-			if first == nil {
-				first = sm
-			} else {
-				more++
-			}
-		}
+		first, more := firstSample(r, c)
 		if first == nil {
 			continue
 		}

@@ -10,24 +10,29 @@ import (
 	"github.com/stickyprobe/stickyprobe/probe"
 )
 
+// firstSample is the sample a renderer shows for cause c, and how many
+// more of that cause the JSON report holds.
+func firstSample(r *Report, c Cause) (first *Sample, more int) {
+	for _, sm := range r.Samples {
+		if sm == nil || sm.Cause != c {
+			continue
+		}
+		if first == nil {
+			first = sm
+		} else {
+			more++
+		}
+	}
+	return first, more
+}
+
 // writeTimelines shows the first sample of each cause.
 func writeTimelines(b *bytes.Buffer, r *Report) {
 	if expectSpread(r) {
 		return
 	}
 	for _, c := range causeOrder(r) {
-		var first *Sample
-		more := 0
-		for _, sm := range r.Samples {
-			if sm == nil || sm.Cause != c {
-				continue
-			}
-			if first == nil {
-				first = sm
-			} else {
-				more++
-			}
-		}
+		first, more := firstSample(r, c)
 		if first != nil {
 			b.WriteByte('\n')
 			writeSample(b, first, more)
