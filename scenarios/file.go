@@ -34,6 +34,7 @@ var topKeys = []string{
 	"name", "description", "target", "identify", "token", "conn",
 	"sessions", "control", "requests", "concurrency", "rate", "think",
 	"timeout", "max_duration", "seed", "expect", "phases",
+	"source", "burst", "http2",
 }
 
 // Load reads and parses a scenario file.
@@ -196,6 +197,9 @@ func (d *decoder) top(f *File, fields map[string]field) error {
 			}
 		}
 	}
+	if err := d.topology(s, fields); err != nil {
+		return err
+	}
 	if x, ok := fields["expect"]; ok {
 		if err := d.expect(s, x); err != nil {
 			return err
@@ -221,7 +225,7 @@ func (d *decoder) target(s *Spec, x field) error {
 	if x.val.Kind != yaml.MappingNode {
 		return d.urls(s, x, "target")
 	}
-	fields, err := d.fields(x.val, "target", "urls", "resolve", "headers", "insecure")
+	fields, err := d.fields(x.val, "target", "urls", "resolve", "headers", "insecure", "frontends")
 	if err != nil {
 		return err
 	}
@@ -262,6 +266,11 @@ func (d *decoder) target(s *Spec, x field) error {
 	}
 	if in, ok := fields["insecure"]; ok {
 		if s.Insecure, err = d.boolean(in, "target.insecure"); err != nil {
+			return err
+		}
+	}
+	if f, ok := fields["frontends"]; ok {
+		if err := d.frontendPolicy(s, f); err != nil {
 			return err
 		}
 	}

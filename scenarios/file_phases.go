@@ -25,9 +25,29 @@ var kindKeys = []struct {
 }
 
 func (d *decoder) expect(s *Spec, x field) error {
-	fields, err := d.fields(x.val, "expect", "stickiness", "max_error_rate")
+	fields, err := d.fields(x.val, "expect", "stickiness", "max_error_rate", "min_backends", "max_imbalance", "on_backend_loss")
 	if err != nil {
 		return err
+	}
+	if f, ok := fields["min_backends"]; ok {
+		v, err := d.integer(f, "expect.min_backends", -1, MaxSessions)
+		if err != nil {
+			return err
+		}
+		s.MinBackends = int(v)
+	}
+	if f, ok := fields["max_imbalance"]; ok {
+		if s.MaxImbalance, err = d.number(f, "expect.max_imbalance", 0, MaxSessions); err != nil {
+			return err
+		}
+		if s.MaxImbalance > 0 && s.MaxImbalance < 1 {
+			return d.errorf(f.val, "expect.max_imbalance", "%s: want 0 (no check) or a ratio of at least 1 (largest share ÷ fair share)", f.val.Value)
+		}
+	}
+	if f, ok := fields["on_backend_loss"]; ok {
+		if err := d.lossPolicy(s, f); err != nil {
+			return err
+		}
 	}
 	if f, ok := fields["stickiness"]; ok {
 		if s.MinStickiness, err = d.number(f, "expect.stickiness", 0, 1); err != nil {

@@ -26,28 +26,34 @@ func load(t *testing.T, path string) (*File, error) {
 // the line, the key and what is wrong.
 func TestInvalidFixtures(t *testing.T) {
 	tests := map[string]string{
-		"invalid-unknown-key.yaml":       `:3: max-duration: unknown key; did you mean max_duration?`,
-		"invalid-unknown-phase-key.yaml": `:6: phases[1].timout: unknown key; did you mean timeout?`,
-		"invalid-bad-type.yaml":          `:2: sessions: want a whole number, got the string "many"`,
-		"invalid-bad-type-phases.yaml":   `:3: phases: want a list of phases, got a mapping`,
-		"invalid-bad-duration.yaml":      `:3: think: bad duration "1 minute": want a number and a unit, such as 500ms, 30s or 2m`,
-		"invalid-unitless-duration.yaml": `:6: phases[1].timeout: bad duration 60: give a unit, such as 60s`,
-		"invalid-bad-regex.yaml":         ":3: identify.body: \"body:Hostname: ([a-z\": bad regular expression: error parsing regexp: missing closing ]: `[a-z`",
-		"invalid-missing-target.yaml":    `:3: target: no URL: give target.urls in the file, or URLs on the command line`,
-		"invalid-no-target.yaml":         `:1: target: no URL: give target.urls in the file, or URLs on the command line`,
-		"invalid-empty-phases.yaml":      `:3: phases: empty list: give at least one phase, or leave phases out for one requests phase`,
-		"invalid-two-kinds.yaml":         `:6: phases[1].wait: exec and wait in one phase: a phase does one thing, split it in two`,
-		"invalid-no-requests-phase.yaml": `:2: phases: no requests phase, so nothing would be probed`,
-		"invalid-duration-over-max.yaml": `:3: phases: the requests phases last 5m0s, longer than the cap on requests of 1m0s (max_duration, --max-duration)`,
-		"invalid-yaml-syntax.yaml":       `:2: YAML syntax: did not find expected '-' indicator`,
-		"invalid-duplicate-key.yaml":     `:3: sessions: given twice`,
-		"invalid-alias.yaml":             `:3: anchors and aliases (&, *) are not supported in scenario files`,
-		"invalid-bad-url.yaml":           `:3: target.urls[1]: "ftp://lb.example/": scheme must be http or https`,
-		"invalid-duplicate-phase.yaml":   `:6: phases[2].name: "check" is the name of an earlier phase`,
-		"invalid-bad-path.yaml":          `:4: phases[0].paths[1]: "cart": want an absolute path such as /cart`,
-		"invalid-out-of-range.yaml":      `:3: expect.stickiness: 1.5 is out of range 0..1`,
-		"invalid-bad-pause.yaml":         `:5: phases[1].pause: want true or a message to show, got false`,
-		"invalid-empty-file.yaml":        `: empty: a scenario needs at least a target or a phase`,
+		"invalid-unknown-key.yaml":        `:3: max-duration: unknown key; did you mean max_duration?`,
+		"invalid-unknown-phase-key.yaml":  `:6: phases[1].timout: unknown key; did you mean timeout?`,
+		"invalid-bad-type.yaml":           `:2: sessions: want a whole number, got the string "many"`,
+		"invalid-bad-type-phases.yaml":    `:3: phases: want a list of phases, got a mapping`,
+		"invalid-bad-duration.yaml":       `:3: think: bad duration "1 minute": want a number and a unit, such as 500ms, 30s or 2m`,
+		"invalid-unitless-duration.yaml":  `:6: phases[1].timeout: bad duration 60: give a unit, such as 60s`,
+		"invalid-bad-regex.yaml":          ":3: identify.body: \"body:Hostname: ([a-z\": bad regular expression: error parsing regexp: missing closing ]: `[a-z`",
+		"invalid-missing-target.yaml":     `:3: target: no URL: give target.urls in the file, or URLs on the command line`,
+		"invalid-no-target.yaml":          `:1: target: no URL: give target.urls in the file, or URLs on the command line`,
+		"invalid-empty-phases.yaml":       `:3: phases: empty list: give at least one phase, or leave phases out for one requests phase`,
+		"invalid-two-kinds.yaml":          `:6: phases[1].wait: exec and wait in one phase: a phase does one thing, split it in two`,
+		"invalid-no-requests-phase.yaml":  `:2: phases: no requests phase, so nothing would be probed`,
+		"invalid-duration-over-max.yaml":  `:3: phases: the requests phases last 5m0s, longer than the cap on requests of 1m0s (max_duration, --max-duration)`,
+		"invalid-yaml-syntax.yaml":        `:2: YAML syntax: did not find expected '-' indicator`,
+		"invalid-duplicate-key.yaml":      `:3: sessions: given twice`,
+		"invalid-alias.yaml":              `:3: anchors and aliases (&, *) are not supported in scenario files`,
+		"invalid-bad-url.yaml":            `:3: target.urls[1]: "ftp://lb.example/": scheme must be http or https`,
+		"invalid-duplicate-phase.yaml":    `:6: phases[2].name: "check" is the name of an earlier phase`,
+		"invalid-bad-path.yaml":           `:4: phases[0].paths[1]: "cart": want an absolute path such as /cart`,
+		"invalid-out-of-range.yaml":       `:3: expect.stickiness: 1.5 is out of range 0..1`,
+		"invalid-bad-pause.yaml":          `:5: phases[1].pause: want true or a message to show, got false`,
+		"invalid-empty-file.yaml":         `: empty: a scenario needs at least a target or a phase`,
+		"invalid-bad-source-ips.yaml":     `:2: source.ips: "127.0.0.2-127.0.0.x": "127.0.0.x" is not an IP address`,
+		"invalid-source-no-ips.yaml":      `:2: source.ips: missing: give the addresses sessions are bound to, e.g. ips: 127.0.0.2-127.0.0.41`,
+		"invalid-bad-frontends.yaml":      `:3: target.frontends: frontend policy "roundrobin": want pin, rotate or random`,
+		"invalid-bad-loss-policy.yaml":    `:4: expect.on_backend_loss: backend-loss policy "failover": want strict, failover-stay or failover-return`,
+		"invalid-bad-imbalance.yaml":      `:2: expect.max_imbalance: 0.5: want 0 (no check) or a ratio of at least 1 (largest share ÷ fair share)`,
+		"invalid-burst-out-of-range.yaml": `:2: burst: 100 is out of range 0..64`,
 	}
 	files, err := filepath.Glob("testdata/invalid-*.yaml")
 	if err != nil {
@@ -112,6 +118,14 @@ func TestValidFullFixture(t *testing.T) {
 	}
 	if s.MinStickiness != 0.95 || s.MaxErrorRate != 0.01 {
 		t.Errorf("expect %v %v", s.MinStickiness, s.MaxErrorRate)
+	}
+	if s.MinBackends != 3 || s.MaxImbalance != 1.5 || s.OnBackendLoss != LossFailoverReturn {
+		t.Errorf("expect min_backends %d max_imbalance %v on_backend_loss %s", s.MinBackends, s.MaxImbalance, s.OnBackendLoss)
+	}
+	if s.Frontends != FrontendsRotate || s.SourceIPs.Len() != 4 || s.SourceIPs.String() != "127.0.0.2-127.0.0.4,::1" ||
+		s.SourceMoveAfter != 2 || s.Burst != 3 || !s.HTTP2 {
+		t.Errorf("topology frontends %s source %q (%d) move after %d burst %d http2 %v",
+			s.Frontends, s.SourceIPs, s.SourceIPs.Len(), s.SourceMoveAfter, s.Burst, s.HTTP2)
 	}
 	plan := s.Plan()
 	var kinds []string

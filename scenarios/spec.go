@@ -60,6 +60,17 @@ type Spec struct {
 	MinStickiness float64 // fraction of judged sessions that must stay sticky
 	MaxErrorRate  float64 // fraction of requests allowed to fail
 
+	// Topology: several LB nodes, source addresses, failover, the first
+	// request race.
+	Frontends       FrontendPolicy // how a session uses several frontends
+	SourceIPs       SourceIPs      // local addresses sessions are bound to; empty = the system's choice
+	SourceMoveAfter int            // move each measured session to another source address after this many requests; 0 = never
+	Burst           int            // a session's first Burst requests are sent at once; 0 or 1 = none
+	HTTP2           bool           // speak HTTP/2: h2c with prior knowledge on http, ALPN on https
+	OnBackendLoss   LossPolicy     // what the LB should do when a session's backend disappears
+	MinBackends     int            // backends the measured sessions must be pinned to; -1 = automatic, 0 = no check
+	MaxImbalance    float64        // largest backend share of sessions ÷ fair share; 0 = no check
+
 	// Phases of a scenario, in order; nil is one requests phase of
 	// Requests per session. MaxDuration caps the time spent in requests
 	// phases: exec, wait and pause phases have their own bounds.
@@ -84,6 +95,9 @@ func Default() Spec {
 		MaxDuration:   2 * time.Minute,
 		MinStickiness: 1,
 		MaxErrorRate:  0,
+		Frontends:     FrontendsPin,
+		OnBackendLoss: LossFailoverStay,
+		MinBackends:   -1,
 	}
 }
 
@@ -92,6 +106,7 @@ const (
 	MaxSessions    = 1_000_000
 	MaxRequests    = 100_000
 	MaxConcurrency = 10_000
+	MaxBurst       = 64 // a browser opens 6 connections per host; HTTP/2 pages a few dozen streams
 )
 
 // ErrInvalid is wrapped by every validation error.
@@ -171,6 +186,9 @@ func (s Spec) Validate() error {
 	}
 	if _, err := ParseConnPolicy(string(s.Conn)); err != nil {
 		return bad("--conn: %v", err)
+	}
+	if err := s.validateTopology(); err != nil {
+		return err
 	}
 	return s.validatePhases()
 }
