@@ -10,9 +10,11 @@
 // are real TCP listeners served by net/http, each naming itself in an
 // X-Backend header so a client can tell which server answered.
 //
-// Everything binds to 127.0.0.1 only, and every wait (readiness, stop,
-// re-bind) is bounded in time, so a broken environment produces an error
-// instead of a hang.
+// Everything binds to loopback only: backends and peers to 127.0.0.1, a
+// frontend to 127.0.0.1 or, when asked (HAProxyConfig.BindAddr), another
+// 127.0.0.0/8 address; Render refuses anything else. Every wait (readiness,
+// stop, re-bind) is bounded in time, so a broken environment produces an
+// error instead of a hang.
 //
 // # Pieces
 //
@@ -31,7 +33,10 @@
 //   - proc.go, proc_*.go: LB-agnostic process plumbing (process group,
 //     bounded SIGTERM/SIGKILL stop, bounded log capture, readiness).
 //   - Lab and the LoadBalancer interface (lab.go): backends plus one load
-//     balancer for the common case.
+//     balancer for the common case; Lab.AddNode puts more HAProxy nodes in
+//     front of the same backends, e.g. one whose cookie values differ
+//     (HAProxyConfig.CookiePrefix) or one on 127.0.0.2 at the same port
+//     (BindAddr, Port), like two LB nodes behind one DNS name.
 //
 // # Adding another load balancer kind
 //

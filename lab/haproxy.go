@@ -57,7 +57,8 @@ func FindHAProxy() (string, error) {
 // methods are safe for concurrent use; lifecycle operations are serialized.
 type HAProxy struct {
 	bin      string
-	port     int // fixed once StartHAProxy returns
+	host     string // the bind address, canonical (loopbackHost); fixed at start
+	port     int    // fixed once StartHAProxy returns
 	backends []*Backend
 	logs     *boundedBuffer
 
@@ -70,11 +71,17 @@ type HAProxy struct {
 
 var _ LoadBalancer = (*HAProxy)(nil)
 
-// StartHAProxy validates cfg with `haproxy -c`, starts haproxy on a free
-// 127.0.0.1 port in front of backends, and returns once a request through
-// it has reached a backend. The ctx bounds startup only.
+// StartHAProxy validates cfg with `haproxy -c`, starts haproxy in front of
+// backends on cfg.BindAddr (default 127.0.0.1) and cfg.Port (0: a free
+// port), and returns once a request through it has reached a backend. A
+// fixed port that stays taken for 2 s is an error. The ctx bounds startup
+// only.
 func StartHAProxy(ctx context.Context, cfg HAProxyConfig, backends []*Backend) (*HAProxy, error) {
 	bin, err := FindHAProxy()
+	if err != nil {
+		return nil, err
+	}
+	host, err := loopbackHost(cfg.BindAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -83,19 +90,31 @@ func StartHAProxy(ctx context.Context, cfg HAProxyConfig, backends []*Backend) (
 			return nil, err
 		}
 	}
-	if _, err := cfg.Render(1, backends); err != nil {
+	checkPort := cfg.Port
+	if checkPort == 0 {
+		checkPort = 1
+	}
+	if _, err := cfg.Render(checkPort, backends); err != nil {
 		return nil, err // a bad config will not get better on another port
 	}
 	h := &HAProxy{
 		bin:      bin,
+		host:     host,
 		backends: append([]*Backend(nil), backends...),
 		logs:     newBoundedBuffer(haproxyLogLimit),
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if cfg.Port != 0 {
+		h.port = cfg.Port
+		if err := h.startSamePortLocked(ctx, cfg); err != nil {
+			return nil, err
+		}
+		return h, nil
+	}
 	var lastErr error
 	for try := 0; try < haproxyPortTries; try++ {
-		port, err := freePort()
+		port, err := freePortOn(host)
 		if err != nil {
 			return nil, err
 		}
@@ -118,8 +137,12 @@ func (h *HAProxy) Kind() string { return "haproxy" }
 // Port implements LoadBalancer.
 func (h *HAProxy) Port() int { return h.port }
 
-// URL implements LoadBalancer.
-func (h *HAProxy) URL() string { return "http://" + loopbackAddr(h.port) + "/" }
+// URL implements LoadBalancer: "http://ADDR:PORT/" with the bind address.
+func (h *HAProxy) URL() string { return "http://" + h.Addr() + "/" }
+
+// Addr is the frontend's "host:port", e.g. "127.0.0.2:41234"; like Port it
+// is stable across Restart, Reload and Reconfigure.
+func (h *HAProxy) Addr() string { return hostPort(h.host, h.port) }
 
 // Logs implements LoadBalancer: haproxy's output across all runs, with a
 // marker line before each start, bounded to the last 64 KiB.
@@ -159,16 +182,31 @@ func (h *HAProxy) Restart(ctx context.Context) error {
 	return h.startSamePortLocked(ctx, h.cfg)
 }
 
-// Reconfigure switches to cfg on the same port. The new config is checked
-// with `haproxy -c` before the running instance is stopped, so a bad config
-// leaves the old one serving.
+// Reconfigure switches to cfg on the same address and port: an empty
+// BindAddr or zero Port in cfg keeps the current ones, a different one is
+// an error. The new config is checked with `haproxy -c` before the running
+// instance is stopped, so a bad config leaves the old one serving.
 func (h *HAProxy) Reconfigure(ctx context.Context, cfg HAProxyConfig) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if cfg.BindAddr == "" && h.host != defaultBindAddr {
+		cfg.BindAddr = h.host
+	}
+	host, err := loopbackHost(cfg.BindAddr)
+	if err != nil {
+		return err
+	}
+	port := cfg.Port
+	if port == 0 {
+		port = h.port
+	}
+	if host != h.host || port != h.port {
+		return fmt.Errorf("lab: Reconfigure keeps haproxy on %s; cannot move it to %s (start another one)",
+			h.Addr(), hostPort(host, port))
+	}
 	if cfg.Peers && cfg.PeersPort == 0 {
 		cfg.PeersPort = h.cfg.PeersPort // keep the port a running peer may be using
 		if cfg.PeersPort == 0 {
-			var err error
 			if cfg.PeersPort, err = freePort(); err != nil {
 				return err
 			}
@@ -243,21 +281,22 @@ func (h *HAProxy) startLocked(ctx context.Context, cfg HAProxyConfig, port int) 
 		os.RemoveAll(dir)
 		return err
 	}
-	fmt.Fprintf(h.logs, "--- stickyprobe: starting haproxy on %s ---\n", loopbackAddr(port))
+	addr := hostPort(h.host, port)
+	fmt.Fprintf(h.logs, "--- stickyprobe: starting haproxy on %s ---\n", addr)
 	p, err := startProcess(h.bin, append(cfg.args(), "-db", "-f", path), h.logs)
 	if err != nil {
 		os.RemoveAll(dir)
 		return fmt.Errorf("haproxy: %w", err)
 	}
-	url := "http://" + loopbackAddr(port) + "/"
+	url := "http://" + addr + "/"
 	if err := waitProxying(ctx, p, url, haproxyReadyTimeout); err != nil {
 		stopErr := p.stop()
 		os.RemoveAll(dir)
 		out := p.out.String()
 		if strings.Contains(out, "cannot bind socket") {
-			return fmt.Errorf("%w %s:\n%s", errBindFailed, loopbackAddr(port), out)
+			return fmt.Errorf("%w %s:\n%s", errBindFailed, addr, out)
 		}
-		return errors.Join(fmt.Errorf("haproxy on %s: %w\n--- haproxy output ---\n%s", loopbackAddr(port), err, out), stopErr)
+		return errors.Join(fmt.Errorf("haproxy on %s: %w\n--- haproxy output ---\n%s", addr, err, out), stopErr)
 	}
 	h.proc, h.dir, h.cfg, h.cfgText = p, dir, cfg, text
 	return nil

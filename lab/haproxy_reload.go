@@ -35,7 +35,7 @@ func (h *HAProxy) Reload(ctx context.Context) error {
 		return errors.New("haproxy: reload: not running (Restart starts it)")
 	}
 	path := filepath.Join(h.dir, "haproxy.cfg")
-	fmt.Fprintf(h.logs, "--- stickyprobe: reloading haproxy on %s (-sf %d) ---\n", loopbackAddr(h.port), old.cmd.Process.Pid)
+	fmt.Fprintf(h.logs, "--- stickyprobe: reloading haproxy on %s (-sf %d) ---\n", h.Addr(), old.cmd.Process.Pid)
 	args := append(h.cfg.args(), "-db", "-f", path, "-sf", strconv.Itoa(old.cmd.Process.Pid))
 	p, err := startProcess(h.bin, args, h.logs)
 	if err != nil {

@@ -14,7 +14,7 @@ const defaultBackends = 3
 // (nginx, Caddy, Apache) can be added without touching callers.
 type LoadBalancer interface {
 	Kind() string                      // e.g. "haproxy"
-	URL() string                       // "http://127.0.0.1:PORT/"
+	URL() string                       // "http://ADDR:PORT/", ADDR in 127.0.0.0/8 (127.0.0.1 by default)
 	Port() int                         // the frontend port; stable across Restart
 	Restart(ctx context.Context) error // full stop + start on the same port; in-memory state (stick tables) is lost
 	Stop() error                       // idempotent
@@ -29,13 +29,15 @@ type Options struct {
 	HAProxy  HAProxyConfig
 }
 
-// Lab bundles the backends and the one load balancer in front of them.
+// Lab bundles the backends and the load balancer in front of them, plus
+// any further nodes AddNode put in front of the same backends.
 type Lab struct {
 	Backends []*Backend
 	LB       LoadBalancer
 
 	mu     sync.Mutex
 	closed bool
+	extra  []*HAProxy // started by AddNode, stopped by Close
 }
 
 // Start starts the backends, then HAProxy in front of them, and returns once
@@ -69,6 +71,49 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	return l, nil
 }
 
+// AddNode starts another HAProxy node in front of the lab's backends, the
+// way a site runs several LB nodes: give it a CookiePrefix so the nodes
+// disagree about cookie values, or a BindAddr such as 127.0.0.2 with Port
+// set to l.LB.Port() so the nodes share a port on two addresses. The
+// node's own Stop, Restart and Reconfigure work as usual; Close stops it
+// with the rest of the lab. The ctx bounds startup only. AddNode after
+// Close is an error.
+func (l *Lab) AddNode(ctx context.Context, cfg HAProxyConfig) (*HAProxy, error) {
+	l.mu.Lock()
+	closed := l.closed
+	l.mu.Unlock()
+	if closed {
+		return nil, errors.New("lab: AddNode on a closed lab")
+	}
+	// Start outside the lock so a slow start does not hold up Close.
+	h, err := StartHAProxy(ctx, cfg, l.Backends)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed { // closed while starting: the caller must not get a node Close missed
+		return nil, errors.Join(errors.New("lab: closed while AddNode was starting a node"), h.Stop())
+	}
+	l.extra = append(l.extra, h)
+	return h, nil
+}
+
+// Nodes returns the lab's load balancers: LB first, then the nodes AddNode
+// started, in order.
+func (l *Lab) Nodes() []LoadBalancer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var nodes []LoadBalancer
+	if l.LB != nil {
+		nodes = append(nodes, l.LB)
+	}
+	for _, h := range l.extra {
+		nodes = append(nodes, h)
+	}
+	return nodes
+}
+
 // Backend returns the backend called name (as seen in X-Backend), or nil.
 func (l *Lab) Backend(name string) *Backend {
 	for _, b := range l.Backends {
@@ -79,7 +124,7 @@ func (l *Lab) Backend(name string) *Backend {
 	return nil
 }
 
-// Close stops the load balancer and every backend. It is idempotent and
+// Close stops the load balancers (LB and AddNode's) and every backend. It is idempotent and
 // safe to call concurrently (e.g. from a test cleanup).
 func (l *Lab) Close() error {
 	l.mu.Lock()
@@ -89,6 +134,9 @@ func (l *Lab) Close() error {
 	}
 	l.closed = true
 	var errs []error
+	for _, h := range l.extra {
+		errs = append(errs, h.Stop())
+	}
 	if l.LB != nil {
 		errs = append(errs, l.LB.Stop())
 	}
