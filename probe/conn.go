@@ -59,6 +59,8 @@ type conn struct {
 	br      *bufio.Reader
 	readers *sync.Pool // of *bufio.Reader: the client's
 	local   string     // raw.LocalAddr().String(), once
+	addr    string     // the address dialed: a session's own connection serves one frontend
+	src     int        // the index of its source address (--source-ips); -1 none
 	used    int        // responses read
 	idleAt  time.Time
 	tls     bool // a TLS handshake is still due
@@ -221,11 +223,16 @@ type client struct {
 	timeout time.Duration
 	policy  scenarios.ConnPolicy
 	now     func() time.Time
-	readers sync.Pool // *bufio.Reader of readBufferSize, lent to busy connections
+	readers sync.Pool       // *bufio.Reader of readBufferSize, lent to busy connections
+	sources []*net.TCPAddr  // --source-ips, by index
+	h2      *http.Transport // --http2: makes the HTTP/2 connections; nil otherwise
 }
 
-func newClient(spec scenarios.Spec, d *dialer) *client {
-	c := &client{dialer: d.Dialer, timeout: spec.Timeout, policy: spec.Conn, now: time.Now}
+func newClient(spec scenarios.Spec, d *dialer, sources []*net.TCPAddr) *client {
+	c := &client{dialer: d.Dialer, timeout: spec.Timeout, policy: spec.Conn, now: time.Now, sources: sources}
+	if spec.HTTP2 {
+		c.h2 = c.newH2Transport()
+	}
 	c.readers.New = func() any { return bufio.NewReaderSize(nil, readBufferSize) }
 	if spec.Conn == scenarios.ConnFresh {
 		// A connection that lives for one request needs no TCP
@@ -246,13 +253,13 @@ type reply struct {
 // response and as much of its body as mode asks. slot is the session's own
 // connection under --conn session, else nil. ev gets Reused and Local.
 // ctx stops a dial when the run is stopped.
-func (c *client) exchange(ctx context.Context, w *worker, t *target, slot **conn, jar []*http.Cookie, mode bodyMode, ev *Event) (reply, error) {
+func (c *client) exchange(ctx context.Context, w *worker, t *target, slot **conn, src int, jar []*http.Cookie, mode bodyMode, ev *Event) (reply, error) {
 	if t.err != nil {
 		return reply{}, t.err
 	}
 	start := c.now()
 	deadline := start.Add(c.timeout)
-	cn := c.take(t, slot, start)
+	cn := c.take(t, slot, src, start)
 	for {
 		dialed := cn == nil
 		if dialed {
@@ -263,7 +270,7 @@ func (c *client) exchange(ctx context.Context, w *worker, t *target, slot **conn
 				dctx = httptrace.WithClientTrace(ctx, w.rec.dialTrace())
 			}
 			var err error
-			if cn, err = c.dial(dctx, t); err != nil {
+			if cn, err = c.dial(dctx, t, src); err != nil {
 				return reply{}, err
 			}
 		}
@@ -294,9 +301,9 @@ func (c *client) exchange(ctx context.Context, w *worker, t *target, slot **conn
 	}
 }
 
-// take returns the idle connection the policy offers for t, if it is
-// still usable.
-func (c *client) take(t *target, slot **conn, now time.Time) *conn {
+// take returns the idle connection the policy offers for t from source
+// src, if it is still usable.
+func (c *client) take(t *target, slot **conn, src int, now time.Time) *conn {
 	var cn *conn
 	switch {
 	case slot != nil:
@@ -305,6 +312,13 @@ func (c *client) take(t *target, slot **conn, now time.Time) *conn {
 		cn = t.pool.get()
 	}
 	if cn == nil {
+		return nil
+	}
+	if cn.addr != t.addr || cn.src != src {
+		// The session moved to another frontend (--frontends) or
+		// source address (--source-move-after): a user's browser
+		// opens a new connection then too.
+		cn.close()
 		return nil
 	}
 	idle := now.Sub(cn.idleAt)
@@ -332,23 +346,37 @@ func (c *client) release(t *target, slot **conn, cn *conn) {
 	}
 }
 
-func (c *client) dial(ctx context.Context, t *target) (*conn, error) {
-	// Not Dialer.DialTCP with a netip.AddrPort, though it skips parsing
-	// "ip:port": with a zero local address it binds the socket before
-	// connecting, a syscall more, and bind picks the local port among
-	// those no socket holds, TIME_WAIT included, where connect may reuse
-	// one towards another destination: a fresh connection per request
-	// would run out of ports sooner.
-	raw, err := c.dialer.DialContext(ctx, "tcp", t.addr)
+func (c *client) dial(ctx context.Context, t *target, src int) (*conn, error) {
+	raw, err := c.dialRaw(ctx, t.addr, src)
 	if err != nil {
 		return nil, err
 	}
-	cn := &conn{raw: raw, nc: raw, readers: &c.readers, local: raw.LocalAddr().String()}
+	cn := &conn{raw: raw, nc: raw, readers: &c.readers, local: raw.LocalAddr().String(), addr: t.addr, src: src}
 	if t.tls != nil {
 		cn.nc = tls.Client(raw, t.tls)
 		cn.tls = true
 	}
 	return cn, nil
+}
+
+// dialRaw opens a TCP connection to addr, from source address src when
+// the run binds one (-1: the system's choice).
+func (c *client) dialRaw(ctx context.Context, addr string, src int) (net.Conn, error) {
+	if src < 0 {
+		// Not Dialer.DialTCP with a netip.AddrPort, though it skips
+		// parsing "ip:port": with a zero local address it binds the
+		// socket before connecting, a syscall more, and bind picks the
+		// local port among those no socket holds, TIME_WAIT included,
+		// where connect may reuse one towards another destination: a
+		// fresh connection per request would run out of ports sooner.
+		return c.dialer.DialContext(ctx, "tcp", addr)
+	}
+	// A bound source address: the port is left to connect (see
+	// bindNoPort), for the same reason.
+	d := c.dialer
+	d.LocalAddr = c.sources[src]
+	d.Control = bindNoPort
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 // send writes the request and reads the response headers, skipping 1xx

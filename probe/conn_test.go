@@ -177,7 +177,7 @@ func sessionRequests(t *testing.T, addr string, n int, mode bodyMode, between fu
 	spec := testSpec(t, "http://"+addr+"/")
 	spec.Conn = scenarios.ConnSession
 	d := newDialer(spec)
-	c := newClient(spec, d)
+	c := newClient(spec, d, nil)
 	tg := newTarget(spec, spec.URLs[0], d, false, 0)
 	w := newWorker()
 	var slot *conn
@@ -190,7 +190,7 @@ func sessionRequests(t *testing.T, addr string, n int, mode bodyMode, between fu
 	var errs []error
 	for range n {
 		var ev Event
-		rep, err := c.exchange(context.Background(), w, tg, &slot, nil, mode, &ev)
+		rep, err := c.exchange(context.Background(), w, tg, &slot, -1, nil, mode, &ev)
 		if err == nil {
 			err = rep.bodyErr
 			ev.Status = rep.resp.StatusCode
@@ -364,13 +364,13 @@ func TestClientStopCutsRequestShort(t *testing.T) {
 	spec := testSpec(t, "http://"+rawServer(t, hang)+"/")
 	spec.Timeout = time.Hour
 	d := newDialer(spec)
-	c := newClient(spec, d)
+	c := newClient(spec, d, nil)
 	tg := newTarget(spec, spec.URLs[0], d, true, 0)
 	w := newWorker()
 	errc := make(chan error, 1)
 	go func() {
 		var ev Event
-		_, err := c.exchange(context.Background(), w, tg, nil, nil, bodySkip, &ev)
+		_, err := c.exchange(context.Background(), w, tg, nil, -1, nil, bodySkip, &ev)
 		errc <- err
 	}()
 	// Stop once the request is in flight (bounded wait).
@@ -393,7 +393,7 @@ func TestClientStopCutsRequestShort(t *testing.T) {
 		t.Fatal("stop did not cut the request short")
 	}
 	var ev Event
-	if _, err := c.exchange(context.Background(), w, tg, nil, nil, bodySkip, &ev); err == nil {
+	if _, err := c.exchange(context.Background(), w, tg, nil, -1, nil, bodySkip, &ev); err == nil {
 		t.Error("a stopped worker sent a request")
 	}
 }

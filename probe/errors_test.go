@@ -135,13 +135,13 @@ func fetch(ctx context.Context, d *dialer, rawURL string, timeout time.Duration)
 	if err != nil {
 		return err
 	}
-	c := newClient(spec, d)
+	c := newClient(spec, d, nil)
 	t := newTarget(spec, u, d, true, 0)
 	w := newWorker()
 	stop := context.AfterFunc(ctx, w.stop)
 	defer stop()
 	var ev Event
-	rep, err := c.exchange(ctx, w, t, nil, nil, bodyRead, &ev)
+	rep, err := c.exchange(ctx, w, t, nil, -1, nil, bodyRead, &ev)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ type Event struct {
 	TokenDeleted bool    `json:"token_deleted,omitempty"` // the response expired the token
 	TokenRefused Refusal `json:"token_refused,omitempty"` // why the jar would not send back what was set
 	Reused       bool    `json:"reused,omitempty"`        // the request went over a reused connection
+	Burst        bool    `json:"burst,omitempty"`         // one of the session's first requests, sent at once (--burst)
 
 	Phase       string `json:"phase,omitempty"`        // the scenario phase the request belongs to
 	Path        string `json:"path,omitempty"`         // the path requested, when the phase names paths

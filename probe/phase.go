@@ -15,8 +15,6 @@ type phase struct {
 	think    time.Duration
 	paths    []string
 	targets  [][]*target // [frontend][path], nil without paths
-	round    int
-	last     bool // this round is the phase's last
 }
 
 func (r *Runner) newPhase(p scenarios.Phase, now time.Time) *phase {
@@ -32,10 +30,10 @@ func (r *Runner) newPhase(p scenarios.Phase, now time.Time) *phase {
 		}
 	}
 	if len(p.Paths) > 0 {
-		ph.targets = make([][]*target, len(r.spec.URLs))
-		for i, base := range r.spec.URLs {
+		ph.targets = make([][]*target, len(r.targets))
+		for i, base := range r.targets {
 			for _, path := range p.Paths {
-				ph.targets[i] = append(ph.targets[i], r.newTarget(scenarios.WithPath(base, path), r.targets[i]))
+				ph.targets[i] = append(ph.targets[i], r.newTarget(scenarios.WithPath(base.u, path), base))
 			}
 		}
 	}
@@ -52,18 +50,28 @@ func (ph *phase) more(n int, now time.Time) bool {
 	return n < scenarios.MaxRequests && now.Before(ph.deadline)
 }
 
+// left is the number of requests session s still sends in a counted phase
+// (a burst sends several in one round); a timed phase sends until its end.
+func (ph *phase) left(s *session) int {
+	if ph.count > 0 {
+		return ph.count - s.done
+	}
+	return scenarios.MaxRequests - s.done
+}
+
 // over reports whether a request starting at t would fall after the end of
 // a timed phase.
 func (ph *phase) over(t time.Time) bool {
 	return !ph.deadline.IsZero() && !t.Before(ph.deadline)
 }
 
-// target returns the URL session s requests this round, and the path to
-// record ("" when the phase names none).
-func (ph *phase) target(s *session, frontends int) (t *target, path string) {
+// target returns the URL of the k-th request of the phase to frontend
+// front (an index in the runner's targets), and the path to record (""
+// when the phase names none): the phase's paths in turn.
+func (ph *phase) target(targets []*target, front, k int) (t *target, path string) {
 	if ph.targets == nil {
-		return s.target, ""
+		return targets[front], ""
 	}
-	k := ph.round % len(ph.paths)
-	return ph.targets[s.id%frontends][k], ph.paths[k]
+	k %= len(ph.paths)
+	return ph.targets[front][k], ph.paths[k]
 }

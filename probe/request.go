@@ -11,73 +11,113 @@ import (
 // be reused; a larger body costs a new connection, not the probe's memory.
 const maxDrain = 256 << 10
 
+// call is one request on its way: what prepare decided, what send got
+// back. A burst has several under way at once for one session; only
+// finish touches the session.
+type call struct {
+	ev     Event
+	t      *target
+	jar    []*http.Cookie // what the jar sends with it, read-only
+	src    int            // index in the runner's sources; -1 none
+	rec    *recorder      // nil unless the run records exchanges
+	rep    reply
+	err    error
+	slot   **conn   // the session's own connection (--conn session), else nil
+	h2slot **h2conn // the same for --http2
+}
+
 // do sends one request of session s and records what happened.
 func (r *Runner) do(runCtx context.Context, w *worker, ph *phase, s *session) Event {
-	t, path := ph.target(s, len(r.targets))
-	ev := Event{
+	c := r.prepare(ph, s, s.seq, s.done)
+	if r.spec.Conn == scenarios.ConnSession {
+		c.slot, c.h2slot = &s.conn, &s.h2
+	}
+	r.send(runCtx, w, &c, nil)
+	r.finish(runCtx, s, &c)
+	return c.ev
+}
+
+// prepare decides the frontend, path and source of the session's request
+// seq (the k-th of the phase) and takes what its jar sends.
+func (r *Runner) prepare(ph *phase, s *session, seq, k int) call {
+	front := r.frontendOf(s, seq)
+	t, path := ph.target(r.targets, front, k)
+	c := call{t: t, src: r.sourceOf(s, seq)}
+	c.ev = Event{
 		Session:     s.id,
 		Control:     s.control,
-		Seq:         s.seq,
-		Frontend:    s.target.shown,
+		Seq:         seq,
+		Frontend:    r.targets[front].shown,
 		TokenName:   r.TokenName(),
 		TokenHeld:   s.held,
 		Phase:       ph.name,
 		Path:        path,
 		AfterAction: s.after,
 	}
-	var jar []*http.Cookie
 	if !s.control {
-		jar = s.jar.Cookies(t.u)
-		for _, c := range jar {
-			if c.Name == ev.TokenName {
-				ev.TokenSent = c.Value
+		c.jar = s.jar.Cookies(t.u)
+		for _, ck := range c.jar {
+			if ck.Name == c.ev.TokenName {
+				c.ev.TokenSent = ck.Value
 			}
 		}
 	}
+	return c
+}
+
+// send makes the exchange of c over the network: the connection policy's
+// connection (c.slot for --conn session), or h2, an HTTP/2 connection to
+// multiplex over. It touches no session state.
+func (r *Runner) send(runCtx context.Context, w *worker, c *call, h2 *h2conn) {
 	mode := bodySkip // --conn fresh: the connection closes, nobody reads the rest
 	switch {
 	case r.ident.needsBody():
 		mode = bodyRead
-	case r.spec.Conn != scenarios.ConnFresh:
+	case r.spec.Conn != scenarios.ConnFresh || r.spec.HTTP2:
 		mode = bodyDrain
 	}
-	var slot **conn
-	if r.spec.Conn == scenarios.ConnSession {
-		slot = &s.conn
-	}
-
 	// The client feeds the recorder (--har, -vv) from its own steps: the
 	// dial's DNS and connect phases (httptrace hooks net.Dialer honours),
 	// TLS handshake, the head as written, the first byte of the answer.
-	rec := r.recorder() // nil unless the run records exchanges
-	if rec != nil {
-		rec.url = t.shown
+	c.rec = r.recorder()
+	if c.rec != nil {
+		c.rec.url = c.t.shown
 	}
-	w.rec = rec
+	w.rec = c.rec
 	defer func() { w.rec = nil }()
 
-	ev.Start = r.now()
-	rec.start()
-	rep, err := r.client.exchange(runCtx, w, t, slot, jar, mode, &ev)
-	ev.Latency = r.now().Sub(ev.Start)
-	rec.stop()
-	if err != nil {
-		ev.Error, ev.Detail = classifyError(runCtx, err), err.Error()
-		ev.HTTP = r.exchange(rec, &ev, nil)
-		return ev
+	c.ev.Start = r.now()
+	c.rec.start()
+	if r.spec.HTTP2 {
+		c.rep, c.err = r.client.exchangeH2(runCtx, w, c.t, h2, c.h2slot, c.src, c.jar, mode, &c.ev)
+	} else {
+		c.rep, c.err = r.client.exchange(runCtx, w, c.t, c.slot, c.src, c.jar, mode, &c.ev)
 	}
-	resp := rep.resp
+	c.ev.Latency = r.now().Sub(c.ev.Start)
+	c.rec.stop()
+}
+
+// finish records what the exchange of c says: error, status, what the
+// response did to the token (storing its cookies in the session's jar),
+// and the backend.
+func (r *Runner) finish(runCtx context.Context, s *session, c *call) {
+	ev := &c.ev
+	if c.err != nil {
+		ev.Error, ev.Detail = classifyError(runCtx, c.err), c.err.Error()
+		ev.HTTP = r.exchange(c.rec, ev, nil)
+		return
+	}
+	resp := c.rep.resp
 	ev.Status = resp.StatusCode
-	if rep.bodyErr != nil {
-		ev.Error, ev.Detail = classifyError(runCtx, rep.bodyErr), "reading body: "+rep.bodyErr.Error()
+	if c.rep.bodyErr != nil {
+		ev.Error, ev.Detail = classifyError(runCtx, c.rep.bodyErr), "reading body: "+c.rep.bodyErr.Error()
 	} else if resp.StatusCode >= 500 {
 		ev.Error = ErrHTTP5xx
 	}
 
-	r.observeToken(s, &ev, resp)
-	ev.Backend = r.ident.backend(resp.Header, rep.body, r.setIdentity(resp, ev), sentIdentity(r.ident, t, jar, ev))
-	ev.HTTP = r.exchange(rec, &ev, resp)
-	return ev
+	r.observeToken(s, ev, resp)
+	ev.Backend = r.ident.backend(resp.Header, c.rep.body, r.setIdentity(resp, *ev), sentIdentity(r.ident, c.t, c.jar, *ev))
+	ev.HTTP = r.exchange(c.rec, ev, resp)
 }
 
 // setIdentity is the value of the identity cookie the response set: the

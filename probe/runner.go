@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,8 +27,12 @@ type Runner struct {
 	pacer     Pacer
 	dialer    *dialer
 	client    *client
-	targets   []*target // one per frontend, in the order of spec.URLs
-	idle      int       // idle connections a target's pool keeps (--conn shared)
+	targets   []*target      // one per frontend, in the order of spec.Nodes()
+	sources   []*net.TCPAddr // --source-ips; nil binds nothing
+	frontKey  uint64         // the stream of --frontends random
+	gate      chan struct{}  // --burst: one token per request in flight, so a burst stays within --concurrency; nil without bursts
+	gateMu    sync.Mutex     // a burst takes its tokens under it, so two bursts never hold half of theirs each
+	idle      int            // idle connections a target's pool keeps (--conn shared)
 	seed      uint64
 	tokenName atomic.Pointer[string] // fixed, or learned from the first Set-Cookie
 	now       func() time.Time
@@ -64,12 +70,17 @@ func NewRunner(spec scenarios.Spec, opts ...Option) (*Runner, error) {
 		r.trace.Redactor = redact.New()
 	}
 	r.rng = r.stream("order")
-	r.client = newClient(spec, r.dialer)
+	r.frontKey = purposeKey("frontend")
+	r.sources = newSources(spec.SourceIPs)
+	r.client = newClient(spec, r.dialer, r.sources)
 	if spec.Conn == scenarios.ConnShared {
 		r.idle = spec.Concurrency
 	}
-	for _, u := range spec.URLs {
-		r.targets = append(r.targets, r.newTarget(u, nil))
+	for _, n := range spec.Nodes() {
+		r.targets = append(r.targets, r.newNode(n))
+	}
+	if spec.Burst > 1 {
+		r.gate = make(chan struct{}, spec.Concurrency)
 	}
 	if spec.Token.Kind == scenarios.TokenCookie {
 		name := spec.Token.Name
@@ -146,6 +157,9 @@ func (r *Runner) RunPhase(ctx context.Context, p scenarios.Phase, out chan<- Eve
 
 	ph := r.newPhase(p, started)
 	sessions := r.ensureSessions()
+	for _, s := range sessions {
+		s.done = 0
+	}
 	work := make(chan *session)
 	var round sync.WaitGroup
 	var workers sync.WaitGroup
@@ -165,23 +179,23 @@ func (r *Runner) RunPhase(ctx context.Context, p scenarios.Phase, out chan<- Eve
 		go func() {
 			defer workers.Done()
 			for s := range work {
-				if ev, ok := r.visit(runCtx, w, ph, s); ok {
-					out <- ev
-				}
+				r.visit(runCtx, w, ph, s, out)
 				round.Done()
 			}
 		}()
 	}
 
-	// Rounds: each session's n-th request of the phase is sent in round
-	// n, and each round visits the sessions in a new random order. The
-	// phase's round and last fields change only between rounds, while no
-	// worker holds a session.
+	// Rounds: each round sends every session that has requests left in
+	// the phase its next one (or its first burst), in a new random order.
 dispatch:
 	for n := 0; ph.more(n, r.now()); n++ {
 		r.rng.Shuffle(len(sessions), func(i, j int) { sessions[i], sessions[j] = sessions[j], sessions[i] })
-		ph.round, ph.last = n, ph.count > 0 && n == ph.count-1
+		sent := 0
 		for _, s := range sessions {
+			if ph.left(s) <= 0 {
+				continue
+			}
+			sent++
 			round.Add(1)
 			select {
 			case work <- s:
@@ -192,7 +206,7 @@ dispatch:
 			}
 		}
 		round.Wait()
-		if runCtx.Err() != nil {
+		if runCtx.Err() != nil || sent == 0 {
 			break
 		}
 	}
@@ -248,7 +262,8 @@ func (r *Runner) newSessions(kept bool) []*session {
 	shared := &jarShared{horizon: r.jarHorizon(kept)}
 	for i := range sessions {
 		control := i >= r.spec.Sessions
-		sessions[i] = newSession(i, control, r.targets[i%len(r.targets)], shared)
+		front := i % len(r.targets)
+		sessions[i] = newSession(i, control, r.targets[front], front, shared)
 	}
 	return sessions
 }
@@ -274,48 +289,113 @@ func (r *Runner) jarHorizon(kept bool) time.Time {
 	return r.now().Add(r.spec.MaxDuration + r.spec.Timeout + time.Minute)
 }
 
+// newNode prepares one frontend: a URL, and the address to reach it at
+// when --resolve gives its host several (one LB node each). Such a node is
+// shown as "URL via ADDR", so reports tell the nodes apart.
+func (r *Runner) newNode(n scenarios.Node) *target {
+	t := r.newTarget(n.URL, nil)
+	if n.Addr.IsValid() {
+		t.addr = net.JoinHostPort(n.Addr.String(), strconv.Itoa(n.Port))
+		t.via = " via " + n.Addr.String()
+		t.shown += t.via
+	}
+	return t
+}
+
 // newTarget prepares frontend (or frontend-with-path) u for the probe's
-// client. base, if not nil, is the frontend's target: u shares its idle
-// connections.
+// client. base, if not nil, is the frontend's target: u is reached the
+// same way and shares its idle connections.
 func (r *Runner) newTarget(u *url.URL, base *target) *target {
 	t := newTarget(r.spec, u, r.dialer, r.spec.Conn == scenarios.ConnFresh, r.idle)
 	t.shown = r.trace.Redactor.URL(u) // a URL's password is never recorded
 	if base != nil {
-		t.pool = base.pool
+		t.pool, t.addr, t.via = base.pool, base.addr, base.via
+		t.shown += t.via
 	}
 	return t
 }
 
 // visit waits for the session's think time and the global pacer, then sends
-// its next request. ok is false when the run was stopped first, or when a
-// timed phase ended.
-func (r *Runner) visit(ctx context.Context, w *worker, ph *phase, s *session) (ev Event, ok bool) {
+// its next request, or its first burst, and emits what happened on out.
+// Nothing is emitted when the run was stopped first, or when a timed phase
+// ended.
+func (r *Runner) visit(ctx context.Context, w *worker, ph *phase, s *session, out chan<- Event) {
 	if wait := time.Until(s.notBefore); wait > 0 {
 		if ph.over(time.Now().Add(wait)) {
-			return Event{}, false
+			return
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return Event{}, false
+			return
 		}
 	}
+	if n := r.burstSize(ph, s); n > 1 {
+		r.burst(ctx, w, ph, s, n, out)
+		return
+	}
+	if !r.take(ctx, 1) {
+		return
+	}
 	if err := r.pacer.Wait(ctx); err != nil || ph.over(time.Now()) {
-		return Event{}, false
+		r.give(1)
+		return
 	}
-	ev = r.do(ctx, w, ph, s)
-	s.seq++
-	s.notBefore = r.now().Add(ph.think)
-	if ph.last {
-		s.close()
-	}
+	ev := r.do(ctx, w, ph, s)
+	r.give(1)
+	r.advance(ph, s, 1)
 	if ev.Error == ErrCanceled {
-		return Event{}, false
+		return
 	}
 	s.after = "" // delivered: only the first request after an action carries it
-	return ev, true
+	out <- ev
+}
+
+// advance counts n requests of s as sent in the phase and starts its think
+// time. A session done with a counted phase lets its connection go, so an
+// idle session holds no socket.
+func (r *Runner) advance(ph *phase, s *session, n int) {
+	s.seq += n
+	s.done += n
+	s.notBefore = r.now().Add(ph.think)
+	if ph.count > 0 && ph.left(s) <= 0 {
+		s.close()
+	}
+}
+
+// take claims n of the run's in-flight tokens (--burst only: without
+// bursts the worker count alone bounds what is in flight). A burst takes
+// its tokens under gateMu, so two bursts cannot each hold part of theirs
+// and wait for the rest forever.
+func (r *Runner) take(ctx context.Context, n int) bool {
+	if r.gate == nil {
+		return true
+	}
+	if n > 1 {
+		r.gateMu.Lock()
+		defer r.gateMu.Unlock()
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case r.gate <- struct{}{}:
+		case <-ctx.Done():
+			r.give(i)
+			return false
+		}
+	}
+	return true
+}
+
+// give returns n in-flight tokens.
+func (r *Runner) give(n int) {
+	if r.gate == nil {
+		return
+	}
+	for i := 0; i < n; i++ {
+		<-r.gate
+	}
 }
 
 func (r *Runner) String() string {

@@ -22,6 +22,7 @@ type target struct {
 	reqURL *url.URL // u.String() parsed again, as http.NewRequest does: the URL of the request and of SetCookies
 	raw    string   // u.String(): the URL requested
 	shown  string   // u as recorded, password redacted: Event.Frontend, an Exchange's URL
+	via    string   // " via ADDR" for one of several --resolve addresses of a host, else ""
 
 	addr string      // host:port to connect to, after --resolve
 	tls  *tls.Config // nil for http
@@ -34,6 +35,11 @@ type target struct {
 	req        *http.Request  // a GET of reqURL for http.ReadResponse (its method and URL); shared, read-only
 	err        error          // the request cannot be sent (net/http would refuse it): every request fails with it
 	pool       *idlePool      // idle connections of the shared policy; a frontend's targets (one per phase path) share its pool
+
+	// --http2: the request as net/http's HTTP/2 client takes it.
+	h2Header http.Header // the fixed headers: User-Agent and --header ones, no Cookie
+	h2Host   string      // the Host header given with --header, else ""
+	tlsH2    *tls.Config // tls offering only h2 by ALPN; nil for http
 }
 
 // newTarget prepares frontend u under spec. fresh adds Connection: close,
@@ -86,6 +92,16 @@ func newTarget(spec scenarios.Spec, u *url.URL, d *dialer, fresh bool, idle int)
 		t.userFirst = (&http.Request{Header: http.Header{"Cookie": t.userCookie[:1]}}).Cookies()
 	}
 	t.close = fresh || wantsClose(h.Values("Connection"))
+	if spec.HTTP2 {
+		t.h2Header, t.h2Host = h.Clone(), hostHeader
+		t.h2Header.Del("Cookie")
+		t.h2Header.Del("Connection") // a connection-specific header has no place in HTTP/2
+		t.h2Header.Set("User-Agent", "stickyprobe")
+		if t.tls != nil {
+			t.tlsH2 = t.tls.Clone()
+			t.tlsH2.NextProtos = []string{"h2"}
+		}
+	}
 	head, err := requestHead(t.reqURL, hostHeader, h, fresh)
 	if err != nil && t.err == nil {
 		t.err = err
@@ -143,6 +159,30 @@ func (t *target) appendRequest(b []byte, jar []*http.Cookie) []byte {
 		b = append(b, "\r\n"...)
 	}
 	return append(b, "\r\n"...)
+}
+
+// cookieValues are the Cookie header values of a request carrying the
+// jar's cookies: what appendRequest writes, for the HTTP/2 client.
+func (t *target) cookieValues(jar []*http.Cookie) []string {
+	if len(jar) == 0 {
+		out := make([]string, 0, len(t.userCookie))
+		for _, v := range t.userCookie {
+			out = append(out, strings.TrimSpace(v))
+		}
+		return out
+	}
+	var b []byte
+	if len(t.userCookie) > 0 && t.userCookie[0] != "" {
+		b = append(b, t.userCookie[0]...)
+		b = append(b, "; "...)
+	}
+	for i, c := range jar {
+		if i > 0 {
+			b = append(b, "; "...)
+		}
+		b = appendCookie(b, c)
+	}
+	return []string{string(b)}
 }
 
 // appendCookie appends name=value as Request.AddCookie formats it.
