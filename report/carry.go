@@ -18,6 +18,7 @@ func (s *Summary) CarryPin(session int, backend string) {
 		return
 	}
 	s.pinTo(st, backend)
+	st.last = st.pin
 	st.identified = 1
 }
 

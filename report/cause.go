@@ -11,14 +11,19 @@ const (
 	CauseTokenReassigned Cause = "token-reassigned"
 	CauseAfterAction     Cause = "after-action"
 	CauseAfterError      Cause = "after-error"
+	CauseFrontendChanged Cause = "frontend-changed"
+	CauseSourceChanged   Cause = "source-changed"
+	CauseBirthSplit      Cause = "birth-split"
 	CauseUnexplained     Cause = "unexplained"
 )
 
 // Causes lists every cause in the order reports show them: configuration
-// mistakes first, then what the LB did with a token it got.
+// mistakes first, then what the LB did with a token it got, then what the
+// topology did. New causes go before unexplained, which stays last.
 var Causes = []Cause{
 	CauseNoToken, CauseTokenRefused, CauseTokenNotSent, CauseTokenIgnored,
-	CauseTokenReassigned, CauseAfterAction, CauseAfterError, CauseUnexplained,
+	CauseTokenReassigned, CauseAfterAction, CauseAfterError,
+	CauseFrontendChanged, CauseSourceChanged, CauseBirthSplit, CauseUnexplained,
 }
 
 func causeIndex(c Cause) int {
@@ -62,6 +67,21 @@ func (c Cause) Hint() string {
 	case CauseAfterError:
 		return "The switch followed a failed request: the pinned server failed or was overloaded and the " +
 			"LB failed over. Check the server's health (`check`), `option redispatch` and `retries`."
+	case CauseFrontendChanged:
+		return "The session changed backend when it moved to another LB node: the nodes do not agree on " +
+			"persistence. Check that every node has the same `server` lines with the same `cookie <value>` " +
+			"(and the same server names and order for hashing), or that stick tables are shared through a " +
+			"`peers` section listing every node."
+	case CauseSourceChanged:
+		return "The session changed backend when its client address changed: source-address persistence " +
+			"(`balance source`, `stick on src`) cannot follow a user behind a NAT that changed, a proxy chain " +
+			"or a mobile network. Use cookie persistence (`cookie SERVERID insert`), or stick on a header the " +
+			"client keeps."
+	case CauseBirthSplit:
+		return "The session's first requests, sent at once before any Set-Cookie came back (as a browser " +
+			"loads a page), went to different servers: the user starts out split. Give the page a landing " +
+			"request that sets the cookie first, or balance on something every first request carries " +
+			"(`balance source`, `balance hdr(...)`, `hash-type consistent`)."
 	}
 	return "No evidence explains the switch: the LB does not apply persistence to this traffic. With " +
 		"`--token source`, check `balance source` / `stick on src` and any proxy or NAT that changes the " +

@@ -62,11 +62,15 @@ type EventsTrailer struct {
 // stops compiling when Options gains a field: add it here too, or a saved
 // run would be judged differently on replay.
 type optionsJSON struct {
-	MinStickiness   float64 `json:"min_stickiness"`
-	MaxErrorRate    float64 `json:"max_error_rate"`
-	ExpectSpread    bool    `json:"expect_spread,omitempty"`
-	CookieToken     bool    `json:"cookie_token,omitempty"`
-	SamplesPerCause int     `json:"samples_per_cause,omitempty"`
+	MinStickiness   float64    `json:"min_stickiness"`
+	MaxErrorRate    float64    `json:"max_error_rate"`
+	ExpectSpread    bool       `json:"expect_spread,omitempty"`
+	CookieToken     bool       `json:"cookie_token,omitempty"`
+	SamplesPerCause int        `json:"samples_per_cause,omitempty"`
+	SourceToken     bool       `json:"source_token,omitempty"`
+	OnBackendLoss   LossPolicy `json:"on_backend_loss,omitempty"`
+	MinBackends     int        `json:"min_backends,omitempty"`
+	MaxImbalance    float64    `json:"max_imbalance,omitempty"`
 }
 
 func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(optionsJSON(o)) }

@@ -8,10 +8,11 @@ import (
 )
 
 // JUnit writes the report as JUnit XML, one test case per check
-// (stickiness, error rate, spread, control group) and one per scenario
-// phase, so a CI system shows which check failed without parsing the table.
-// The suite fails exactly when the verdict is not pass: a check that does
-// not apply to the run (spread when persistence is expected) is skipped.
+// (stickiness, error rate, spread, control group, and backend loss when a
+// backend went away) and one per scenario phase, so a CI system shows
+// which check failed without parsing the table. The suite fails exactly
+// when the verdict is not pass: a check that does not apply to the run
+// (stickiness with --token none) is skipped.
 func JUnit(w io.Writer, r *Report) error {
 	if r == nil {
 		r = new(Report)
@@ -87,13 +88,21 @@ func junitCases(r *Report, class string) []junitCase {
 	}
 
 	spreadCase := newCase("spread")
+	var spreadFails []string
+	for _, reason := range r.Reasons {
+		if strings.HasPrefix(reason, "spread: ") || strings.HasPrefix(reason, "expected spread") {
+			spreadFails = append(spreadFails, reason)
+		}
+	}
 	switch {
-	case !spread:
-		spreadCase.Skipped = &junitResult{Message: "not judged: sessions are expected to stay on their backend (--token none judges spread)"}
-	case r.Verdict != Error && len(r.Backends) < 2:
-		spreadCase.Failure = &junitResult{Type: "spread", Message: "every identified response came from " + oneBackend(r.Backends)}
-	default:
+	case r.Verdict == Error:
+		spreadCase.Skipped = &junitResult{Message: "not judged: the probe could not run"}
+	case len(spreadFails) > 0:
+		spreadCase.Failure = &junitResult{Type: "spread", Message: firstLine(spreadFails[0]), Text: strings.Join(spreadFails, "\n")}
+	case spread:
 		spreadCase.Out = fmt.Sprintf("requests spread over %d backends", len(r.Backends))
+	default:
+		spreadCase.Out = orDash(spreadLine(r))
 	}
 
 	control := newCase("control-group")
@@ -107,6 +116,13 @@ func junitCases(r *Report, class string) []junitCase {
 	}
 
 	cases := []junitCase{stick, errRate, spreadCase, control}
+	if lines := lossLines(r); lines != nil {
+		// What the LB did when backends went away; the moves the policy
+		// did not expect fail the stickiness check.
+		loss := newCase("backend-loss")
+		loss.Out = strings.Join(lines, "\n")
+		cases = append(cases, loss)
+	}
 	for _, ph := range r.Phases {
 		pc := newCase("phase " + ph.Name)
 		a := ph.Action

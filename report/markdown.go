@@ -37,6 +37,7 @@ func Markdown(w io.Writer, r *Report) error {
 	mdRun(&b, r)
 	mdSummary(&b, r)
 	mdBackends(&b, r)
+	mdTopology(&b, r)
 	mdCauses(&b, r)
 	mdTimelines(&b, r)
 	mdRerun(&b, r)
@@ -80,8 +81,8 @@ func mdSummary(b *bytes.Buffer, r *Report) {
 	b.WriteString("\n### Summary\n\n")
 	b.WriteString("| sessions | sticky | broken | unidentified | stickiness | requests | errors | latency p50 / p99 / max |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	fmt.Fprintf(b, "| %d | %d | %d | %d | %s | %d | %d (%s) | %s |\n",
-		c.Sessions, c.Sticky, c.Broken, c.Unidentified, stickiness, c.Requests, c.Errors, pct(c.ErrorRate), lat)
+	fmt.Fprintf(b, "| %d | %s | %d | %d | %s | %d | %d (%s) | %s |\n",
+		c.Sessions, stickyText(c), c.Broken, c.Unidentified, stickiness, c.Requests, c.Errors, pct(c.ErrorRate), lat)
 	if c.Errors > 0 && len(r.Errors) > 0 {
 		fmt.Fprintf(b, "\nErrors by kind: %s.\n", md(countList(r.Errors)))
 	}

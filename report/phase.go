@@ -85,6 +85,15 @@ func (s *Summary) Carry(id int) Carried {
 	if st.cause >= 0 {
 		c.Cause = Causes[st.cause]
 	}
+	if s.closed {
+		switch st.verdict {
+		case verdictMoved:
+			// Moved as expected: its new backend is its home now.
+			c.Pin, c.Switches, c.Cause = s.lookup(st.last, s.names), 0, ""
+		case verdictBroken:
+			c.Cause = Causes[st.cause]
+		}
+	}
 	return c
 }
 
@@ -96,7 +105,11 @@ func (s *Summary) Resume(id int, control bool, c Carried) {
 	s.pinTo(st, c.Pin)
 	st.identified = int32(min(max(c.Identified, 0), math.MaxInt32))
 	st.switches = int32(min(max(c.Switches, 0), math.MaxInt32))
+	if st.pin >= 0 {
+		st.last = st.pin // a move is judged from where the session was
+	}
 	if st.switches > 0 {
+		st.carried = true
 		cause := c.Cause
 		if cause == "" {
 			cause = CauseUnexplained
@@ -136,7 +149,7 @@ func (s *Summary) closePhases(r *Report) {
 		ph.After, ph.Requests, ph.Errors = st.after, st.requests, st.errors
 	}
 	s.eachState(func(st *sessionState) {
-		if !st.seen || st.control || st.switches == 0 || st.broke < 0 || st.identified < 2 {
+		if !st.seen || st.control || st.verdict != verdictBroken || st.broke < 0 {
 			return
 		}
 		ph := &r.Phases[byStats[st.broke]]

@@ -260,13 +260,14 @@ func TestJUnit(t *testing.T) {
 		reports[gc.name] = gc.report()
 	}
 	want := map[string]string{ // test case → result, "" = passed
-		"pass":         "stickiness= error-rate= spread=skipped control-group=",
-		"fail":         "stickiness=failure error-rate= spread=skipped control-group=",
-		"inconclusive": "stickiness= error-rate= spread=skipped control-group=failure",
+		"pass":         "stickiness= error-rate= spread= control-group=",
+		"fail":         "stickiness=failure error-rate= spread= control-group=",
+		"inconclusive": "stickiness= error-rate= spread= control-group=failure",
 		"error":        "stickiness=error error-rate= spread=skipped control-group=",
-		"interrupted":  "stickiness= error-rate= spread=skipped control-group=",
+		"interrupted":  "stickiness= error-rate= spread= control-group=",
 		"spread":       "stickiness=skipped error-rate= spread= control-group=skipped",
-		"restart":      "stickiness=failure error-rate= spread=skipped control-group= phase before=failure phase restart= phase after=failure",
+		"topology":     "stickiness=failure error-rate= spread= control-group= backend-loss=",
+		"restart":      "stickiness=failure error-rate= spread= control-group= phase before=failure phase restart= phase after=failure",
 	}
 	for name, r := range reports {
 		t.Run(name, func(t *testing.T) {

@@ -23,6 +23,15 @@ type goldenCase struct {
 	opts    Options
 	run     func(*Run)
 	scripts []script
+	stream  func() []probe.Event // instead of scripts: a run with a timeline
+	moved   []int                // sessions that moved as --on-backend-loss expects
+}
+
+func (gc goldenCase) events() []probe.Event {
+	if gc.stream != nil {
+		return gc.stream()
+	}
+	return ordered(gc.scripts...)
 }
 
 func (gc goldenCase) report() *Report {
@@ -30,7 +39,12 @@ func (gc goldenCase) report() *Report {
 	if gc.run != nil {
 		gc.run(&run)
 	}
-	return feed(NewSummary(gc.opts), gc.scripts...).Close(run)
+	s := NewSummary(gc.opts)
+	evs := gc.events()
+	for i := range evs {
+		s.Add(&evs[i])
+	}
+	return s.Close(run)
 }
 
 func goldenCases() []goldenCase {
@@ -53,6 +67,14 @@ func goldenCases() []goldenCase {
 			opts:    Options{MaxErrorRate: 0.05, ExpectSpread: true},
 			run:     func(r *Run) { r.Token, r.Identify = "none", "auto" },
 			scripts: spread(),
+		},
+		{
+			name: "topology", verdict: Fail, opts: testOptions(),
+			run: func(r *Run) {
+				r.Targets = []string{"http://a.shop.example/", "http://b.shop.example/"}
+			},
+			stream: topology,
+			moved:  []int{0, 3, 6, 9},
 		},
 	}
 }

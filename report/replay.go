@@ -215,6 +215,11 @@ func (rp *Replay) Report() (*Report, *Summary, error) {
 		for _, sm := range rep.Samples {
 			sm.Source, sm.Session = rp.Origin(sm.Session)
 		}
+		if bl := rep.BackendLoss; bl != nil {
+			for i := range bl.Moves {
+				bl.Moves[i].Source, bl.Moves[i].Session = rp.Origin(bl.Moves[i].Session)
+			}
+		}
 	}
 	return rep, s, nil
 }

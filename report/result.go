@@ -62,6 +62,11 @@ type Report struct {
 	LatencyMS  Latency                   `json:"latency_ms"`
 	Samples    []*Sample                 `json:"samples"`
 	Phases     []Phase                   `json:"phases,omitempty"` // a scenario's phases, in order
+	Spread     Spread                    `json:"spread"`
+	// Frontends is the node × backend matrix: requests per frontend (LB
+	// node) and the backends that answered them.
+	Frontends   map[string]Frontend `json:"frontends"`
+	BackendLoss *BackendLoss        `json:"backend_loss,omitempty"` // backends that went away, and the sessions moved off them
 }
 
 // Counts are about the measured sessions; requests and errors count every
@@ -76,6 +81,9 @@ type Counts struct {
 	Errors       int64   `json:"errors"`
 	ErrorRate    float64 `json:"error_rate"`
 	Switches     int64   `json:"switches"`
+	// Moved counts sticky sessions that changed backend as
+	// --on-backend-loss expects, after their backend went away.
+	Moved int `json:"moved_sessions"`
 }
 
 // Control is the control group's result: how sensitive the run was.
@@ -94,8 +102,11 @@ type Backend struct {
 
 // Thresholds the verdict was judged against.
 type Thresholds struct {
-	MinStickiness float64 `json:"min_stickiness"`
-	MaxErrorRate  float64 `json:"max_error_rate"`
+	MinStickiness float64    `json:"min_stickiness"`
+	MaxErrorRate  float64    `json:"max_error_rate"`
+	MinBackends   int        `json:"min_backends"`  // -1: automatic
+	MaxImbalance  float64    `json:"max_imbalance"` // 0: no check
+	OnBackendLoss LossPolicy `json:"on_backend_loss"`
 }
 
 // Latency percentiles in milliseconds, over requests that got a response.
@@ -115,22 +126,19 @@ func (s *Summary) Close(run Run) *Report {
 		run.TokenName = s.tokenName
 	}
 	r := &Report{
-		Schema:     Schema,
-		Run:        run,
-		Causes:     make(map[Cause]int),
-		Hints:      make(map[Cause]string),
-		Refusals:   make(map[probe.Refusal]int),
-		Backends:   make(map[string]Backend),
-		Errors:     make(map[probe.ErrorKind]int64, len(s.errKinds)),
-		Thresholds: Thresholds{MinStickiness: s.opts.MinStickiness, MaxErrorRate: s.opts.MaxErrorRate},
+		Schema:   Schema,
+		Run:      run,
+		Causes:   make(map[Cause]int),
+		Hints:    make(map[Cause]string),
+		Refusals: make(map[probe.Refusal]int),
+		Backends: make(map[string]Backend),
+		Errors:   make(map[probe.ErrorKind]int64, len(s.errKinds)),
+		Thresholds: Thresholds{MinStickiness: s.opts.MinStickiness, MaxErrorRate: s.opts.MaxErrorRate,
+			MinBackends: s.opts.MinBackends, MaxImbalance: s.opts.MaxImbalance, OnBackendLoss: s.lossPolicy()},
 		LatencyMS: Latency{
 			P50: ms(s.latency.quantile(0.50)), P90: ms(s.latency.quantile(0.90)),
 			P99: ms(s.latency.quantile(0.99)), Max: ms(s.latency.max),
 		},
-		Samples: s.samples,
-	}
-	if r.Samples == nil {
-		r.Samples = []*Sample{}
 	}
 	for k, v := range s.errKinds {
 		r.Errors[k] = v
@@ -141,6 +149,9 @@ func (s *Summary) Close(run Run) *Report {
 		r.Backends[name] = b
 	}
 	c := &r.Summary
+	if !s.closed {
+		s.loss.close(s.nStates)
+	}
 	s.eachState(func(st *sessionState) {
 		if !st.seen {
 			return
@@ -163,10 +174,13 @@ func (s *Summary) Close(run Run) *Report {
 			b.Sessions++
 			r.Backends[s.names[st.pin]] = b
 		}
-		switch {
-		case !judged:
+		if st.verdict == verdictOpen {
+			s.judge(st)
+		}
+		switch st.verdict {
+		case verdictUnjudged:
 			c.Unidentified++
-		case st.switches > 0:
+		case verdictBroken:
 			c.Broken++
 			cause := Causes[st.cause]
 			r.Causes[cause]++
@@ -174,10 +188,17 @@ func (s *Summary) Close(run Run) *Report {
 			if cause == CauseTokenRefused && st.refused >= 0 {
 				r.Refusals[probe.Refusal(s.refusals[st.refused])]++
 			}
-		default:
+		default: // sticky, or moved as --on-backend-loss expects
 			c.Sticky++
 		}
 	})
+	s.closed = true
+	r.Samples = s.closeSamples()
+	r.BackendLoss = s.closeLoss(s.lastEnd)
+	if r.BackendLoss != nil {
+		c.Moved = r.BackendLoss.Moved
+	}
+	s.closeFrontends(r)
 	if judged := c.Sticky + c.Broken; judged > 0 {
 		c.Stickiness = float64(c.Sticky) / float64(judged)
 	}
@@ -188,9 +209,17 @@ func (s *Summary) Close(run Run) *Report {
 	if r.Control.Judged > 0 {
 		r.Control.Sensitivity = float64(r.Control.Switched) / float64(r.Control.Judged)
 	}
+	r.Spread = closeSpread(r, s.opts.ExpectSpread)
 	s.closePhases(r)
 	r.Verdict, r.Reasons = s.verdict(r)
 	return r
+}
+
+func (s *Summary) lossPolicy() LossPolicy {
+	if s.opts.OnBackendLoss == "" {
+		return LossFailoverStay
+	}
+	return s.opts.OnBackendLoss
 }
 
 // verdict judges the report against the thresholds. A failure outranks
@@ -214,6 +243,8 @@ func (s *Summary) verdict(r *Report) (Verdict, []string) {
 		}
 		if len(r.Backends) < 2 {
 			fails = append(fails, fmt.Sprintf("expected spread over several backends, but every identified response came from %s", oneBackend(r.Backends)))
+		} else if s.opts.MinBackends > 0 || s.opts.MaxImbalance > 0 {
+			fails = append(fails, s.spreadFailures(r, int(c.Requests), "requests")...)
 		}
 		if len(fails) > 0 {
 			return Fail, fails
@@ -226,6 +257,10 @@ func (s *Summary) verdict(r *Report) (Verdict, []string) {
 	if c.Stickiness < s.opts.MinStickiness {
 		fails = append(fails, fmt.Sprintf("stickiness %.1f%%: %d of %d sessions changed backend (--min-stickiness %.1f%%)",
 			100*c.Stickiness, c.Broken, c.Sticky+c.Broken, 100*s.opts.MinStickiness))
+	}
+	fails = append(fails, s.spreadFailures(r, c.Sticky+c.Broken, "sessions")...)
+	if c.Moved > 0 {
+		notes = append(notes, fmt.Sprintf("%d moved off a backend that went away, as --on-backend-loss %s expects", c.Moved, s.lossPolicy()))
 	}
 	if len(fails) > 0 {
 		return Fail, append(fails, notes...)

@@ -26,6 +26,8 @@ type Step struct {
 	TokenRefused probe.Refusal   `json:"token_refused,omitempty"`
 	LatencyMS    float64         `json:"latency_ms"`
 	Switch       bool            `json:"switch,omitempty"`
+	Frontend     string          `json:"frontend,omitempty"` // the LB node it went to
+	Burst        bool            `json:"burst,omitempty"`    // one of the session's first requests, sent at once
 	Phase        string          `json:"phase,omitempty"`
 	AfterAction  string          `json:"after_action,omitempty"` // the first request after this action
 }
@@ -45,26 +47,37 @@ func (s *Summary) toStep(st step, isSwitch bool) Step {
 		Error:        probe.ErrorKind(s.lookup(int32(st.err), s.kinds)),
 		TokenSent:    s.lookup(st.sent, s.values),
 		TokenSet:     s.lookup(st.set, s.values),
-		TokenDeleted: st.deleted,
+		TokenDeleted: st.flags&stepDeleted != 0,
 		TokenRefused: probe.Refusal(s.lookup(int32(st.refused), s.refusals)),
 		LatencyMS:    float64(st.latUS) / 1000,
 		Switch:       isSwitch,
+		Burst:        st.flags&stepBurst != 0,
+	}
+	if st.front >= 0 {
+		out.Frontend = s.fronts.names[st.front]
 	}
 	if int(st.phase) < len(s.phases) {
 		out.Phase = s.phases[st.phase].name
-		if st.after {
+		if st.flags&stepAfter != 0 {
 			out.AfterAction = s.phases[st.phase].after
 		}
 	}
 	return out
 }
 
+// sampleCandidates: how many times SamplesPerCause timelines a cause
+// starts.
+const sampleCandidates = 3
+
 // startSample keeps the timeline of a session that just broke, if its
 // cause still has room. Control sessions are expected to break and are
 // never sampled.
 func (s *Summary) startSample(id int, st *sessionState, cur step) {
 	c := int(st.cause)
-	if st.control || s.perCause[c] >= s.opts.SamplesPerCause {
+	// More are started than kept: Close drops the sessions whose switch
+	// was a move the loss policy expects, and keeps SamplesPerCause of
+	// each cause.
+	if st.control || s.perCause[c] >= sampleCandidates*s.opts.SamplesPerCause {
 		return
 	}
 	s.perCause[c]++
@@ -94,4 +107,30 @@ func (s *Summary) extendSample(st *sessionState, cur step, isSwitch bool) {
 	if len(sm.Steps) < maxSampleSteps {
 		sm.Steps = append(sm.Steps, s.toStep(cur, isSwitch))
 	}
+}
+
+// closeSamples keeps the samples of the sessions Close judged broken, with
+// the cause it gave: a session whose first switch was a move the loss
+// policy expects is not broken, or broke later, for another reason.
+func (s *Summary) closeSamples() []*Sample {
+	out := make([]*Sample, 0, len(s.samples))
+	var kept [len(s.perCause)]int
+	for _, sm := range s.samples {
+		st := s.state(sm.Session)
+		if st.control || st.verdict != verdictBroken || kept[st.cause] >= s.opts.SamplesPerCause {
+			continue
+		}
+		kept[st.cause]++
+		sm.Cause = Causes[st.cause]
+		if sm.Cause != CauseTokenRefused {
+			sm.Refusal = ""
+		}
+		if len(s.fronts.names) <= 1 {
+			for i := range sm.Steps {
+				sm.Steps[i].Frontend = "" // one frontend: saying it on every step says nothing
+			}
+		}
+		out = append(out, sm)
+	}
+	return out
 }

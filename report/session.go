@@ -7,7 +7,8 @@ import "github.com/stickyprobe/stickyprobe/probe"
 type SessionView struct {
 	Seen     bool
 	Control  bool
-	Broken   bool   // switched backend at least once
+	Broken   bool   // switched backend; once the summary is closed, unexpectedly (not a move --on-backend-loss expects)
+	Moved    bool   // closed summary: moved off a backend that went away, as expected
 	Pin      string // backend of the first identified response
 	Cause    Cause  // why it broke; "" while it has not
 	Refusal  probe.Refusal
@@ -32,9 +33,15 @@ func (s *Summary) Session(id int) SessionView {
 	}
 	if st.cause >= 0 {
 		v.Cause = Causes[st.cause]
-		if v.Cause == CauseTokenRefused {
-			v.Refusal = probe.Refusal(s.lookup(int32(st.refused), s.refusals))
+	}
+	if s.closed && !st.control {
+		v.Broken, v.Moved, v.Cause = st.verdict == verdictBroken, st.verdict == verdictMoved, ""
+		if v.Broken {
+			v.Cause = Causes[st.cause]
 		}
+	}
+	if v.Cause == CauseTokenRefused {
+		v.Refusal = probe.Refusal(s.lookup(int32(st.refused), s.refusals))
 	}
 	return v
 }

@@ -1,6 +1,10 @@
 package report
 
 import (
+	"math"
+	"strings"
+	"time"
+
 	"github.com/stickyprobe/stickyprobe/probe"
 )
 
@@ -15,7 +19,27 @@ type Options struct {
 	CookieToken bool
 	// SamplesPerCause bounds the timelines kept; 0 means 3.
 	SamplesPerCause int
+	// SourceToken is true with --token source: a switch that comes with a
+	// new client address is source-changed.
+	SourceToken bool
+	// OnBackendLoss is what the LB should do when a session's backend
+	// disappears ("" = failover-stay): expected moves are not breakage.
+	OnBackendLoss LossPolicy
+	// MinBackends and MaxImbalance judge the spread of the sessions over
+	// the backends: -1 and 0 are automatic and off (see spread.go).
+	MinBackends  int
+	MaxImbalance float64
 }
+
+// LossPolicy is scenarios.LossPolicy in the report's words: strict,
+// failover-stay or failover-return.
+type LossPolicy string
+
+const (
+	LossStrict         LossPolicy = "strict"
+	LossFailoverStay   LossPolicy = "failover-stay"
+	LossFailoverReturn LossPolicy = "failover-return"
+)
 
 // maxInterned caps distinct backend names and token values; beyond it they
 // are counted under "other", so a backend that names itself with a request
@@ -37,26 +61,57 @@ type step struct {
 	refused int16 // interned refusal (a handful, below maxInterned); -1 none
 	status  int16
 	phase   int16 // index in Summary.phases
-	deleted bool
-	after   bool // the first request after an action
+	front   int16 // interned frontend; -1 none
+	flags   uint8 // stepDeleted, stepAfter, stepBurst
+}
+
+const (
+	stepDeleted uint8 = 1 << iota // the response deleted the token
+	stepAfter                     // the first request after an action
+	stepBurst                     // one of the session's first requests, sent at once
+)
+
+// move is one change of backend between two identified responses of a
+// session: the first is its first switch. Whether it is breakage is only
+// known at Close, once it is known whether the backend it left had gone.
+type move struct {
+	at    uint32 // when its response ended, in the summary's milliseconds (msOf)
+	phase int16
+	cause int8
+	toPin bool // back to the pin
+}
+
+// moveNote is what is kept of a third move: its cause and phase.
+type moveNote struct {
+	phase int16
+	cause int8
+	toPin bool
 }
 
 // sessionState is everything kept per session between its events.
 type sessionState struct {
 	first, prev step
 	pin         int32 // backend of the first identified response; -1 none yet
+	last        int32 // backend of the last identified response; -1 none yet
 	requests    int32
 	identified  int32
-	switches    int32
+	switches    int32 // identified responses from another backend than the pin
 	sample      int32
-	refused     int16 // interned; the last refusal seen, -1 none
-	wake        int16 // phase whose first requests follow an action (exec, pause, resume); -1 none
-	broke       int16 // phase of the first switch; -1 none (or before a resume)
-	cause       int8  // index in Causes; -1 sticky so far
+	lastAt      uint32   // when its last identified response ended (msOf)
+	mv          [2]move  // the first two moves
+	mv3         moveNote // the third
+	moves       int16
+	src         uint32 // hash of the last client address seen (--token source); 0 none
+	refused     int16  // interned; the last refusal seen, -1 none
+	wake        int16  // phase whose first requests follow an action (exec, pause, resume); -1 none
+	broke       int16  // phase of the first switch, then (Close) of the breakage; -1 none (or before a resume)
+	cause       int8   // index in Causes of the first switch, then (Close) of the breakage; -1 sticky so far
+	verdict     int8   // Close's judgement: verdictOpen before it
 	seen        bool
 	control     bool
 	prevFailed  bool
 	deleted     bool // the LB deleted the token at least once
+	carried     bool // broken in an earlier run (Resume): stays broken
 }
 
 // Summary aggregates events. It is not safe for concurrent use: one
@@ -88,6 +143,12 @@ type Summary struct {
 	phases    []phaseStats // in order of first event
 	lastPhase int16        // index of the last event's phase, a cache
 	actions   map[string]Action
+
+	lastEnd int64      // the latest end of a response, Unix ns
+	t0      int64      // the origin of msOf, Unix ns: a minute before the first event started
+	fronts  frontStats // requests per frontend and backend (spread.go)
+	loss    lossTracker
+	closed  bool // Close judged every session
 }
 
 // NewSummary returns an empty summary.
@@ -102,6 +163,7 @@ func NewSummary(opts Options) *Summary {
 		kindIdx:   make(map[string]int32),
 		refusalIx: make(map[string]int32),
 		errKinds:  make(map[probe.ErrorKind]int64),
+		fronts:    frontStats{idx: make(map[string]int32)},
 	}
 }
 
@@ -137,7 +199,7 @@ func (s *Summary) state(id int) *sessionState {
 		if s.nStates%sessionsPerPage == 0 {
 			s.pages = append(s.pages, make([]sessionState, sessionsPerPage))
 		}
-		s.pages[s.nStates/sessionsPerPage][s.nStates%sessionsPerPage] = sessionState{pin: -1, cause: -1, sample: -1, refused: -1, wake: -1, broke: -1}
+		s.pages[s.nStates/sessionsPerPage][s.nStates%sessionsPerPage] = sessionState{pin: -1, last: -1, cause: -1, sample: -1, refused: -1, wake: -1, broke: -1}
 		s.nStates++
 	}
 	return &s.pages[id/sessionsPerPage][id%sessionsPerPage]
@@ -190,9 +252,17 @@ func (s *Summary) Add(ev *probe.Event) {
 		status:  int16(ev.Status),
 		err:     int16(intern(string(ev.Error), &s.kinds, s.kindIdx)),
 		refused: int16(intern(string(ev.TokenRefused), &s.refusals, s.refusalIx)),
-		deleted: ev.TokenDeleted,
-		after:   ev.AfterAction != "",
 		phase:   ph,
+		front:   s.fronts.intern(ev.Frontend),
+	}
+	if ev.TokenDeleted {
+		cur.flags |= stepDeleted
+	}
+	if ev.AfterAction != "" {
+		cur.flags |= stepAfter
+	}
+	if ev.Burst {
+		cur.flags |= stepBurst
 	}
 	if cur.backend >= 0 {
 		for int(cur.backend) >= len(s.backendRq) {
@@ -200,30 +270,41 @@ func (s *Summary) Add(ev *probe.Event) {
 		}
 		s.backendRq[cur.backend]++
 	}
+	if s.t0 == 0 {
+		s.t0 = ev.Start.UnixNano() - int64(time.Minute) // events come in completion order: a little out of start order
+	}
+	end := ev.Start.UnixNano() + int64(ev.Latency)
+	s.lastEnd = max(s.lastEnd, end)
+	if cur.backend >= 0 {
+		s.loss.seen(cur.backend, end, s.nStates)
+	}
 
 	if st.requests == 0 {
 		st.first = cur
 	}
 	st.requests++
+	srcMoved := s.opts.SourceToken && s.sourceMoved(st, ev.Local)
 	if cur.backend >= 0 {
 		st.identified++
+		offPin := false
 		switch {
 		case st.pin < 0:
 			st.pin = cur.backend
 		case cur.backend != st.pin:
+			offPin = true
 			st.switches++
-			if st.cause < 0 {
-				st.broke = ph
-				st.cause = int8(causeIndex(s.classify(st, ev)))
-				s.startSample(ev.Session, st, cur)
-			} else {
-				s.extendSample(st, cur, true)
-			}
-		default:
-			s.extendSample(st, cur, false)
 		}
+		moved := st.last >= 0 && cur.backend != st.last
+		if moved {
+			s.addMove(ev, st, cur, ph, end, srcMoved)
+		} else {
+			s.extendSample(st, cur, offPin)
+		}
+		st.last, st.lastAt = cur.backend, s.msOf(end)
+		s.fronts.add(cur.front, cur.backend, moved && !st.control)
 	} else {
 		s.extendSample(st, cur, false)
+		s.fronts.add(cur.front, -1, false)
 	}
 	if cur.refused >= 0 {
 		st.refused = cur.refused
@@ -233,6 +314,35 @@ func (s *Summary) Add(ev *probe.Event) {
 	}
 	st.prevFailed = ev.Failed()
 	st.prev = cur
+}
+
+// addMove records that session st changed backend with this response:
+// the move's cause, and for its first move (its first switch) the
+// session's cause so far and a sample timeline.
+func (s *Summary) addMove(ev *probe.Event, st *sessionState, cur step, ph int16, end int64, srcMoved bool) {
+	cause := int8(causeIndex(s.classify(st, ev, cur, srcMoved)))
+	m := move{at: s.msOf(end), phase: ph, cause: cause, toPin: cur.backend == st.pin}
+	switch st.moves {
+	case 0, 1:
+		st.mv[st.moves] = m
+	case 2:
+		st.mv3 = moveNote{phase: ph, cause: cause, toPin: m.toPin}
+	}
+	if st.moves < math.MaxInt16 {
+		st.moves++
+	}
+	if st.moves == 1 && st.cause < 0 {
+		st.broke, st.cause = ph, cause
+		if !st.control {
+			s.loss.candidate(ev.Session, st.pin, cur.backend, end)
+		}
+		s.startSample(ev.Session, st, cur)
+		return
+	}
+	if m.toPin && !st.control {
+		s.loss.returned(ev.Session, end)
+	}
+	s.extendSample(st, cur, !m.toPin)
 }
 
 // phase returns the index of the phase called name, adding it on first
@@ -256,11 +366,14 @@ func (s *Summary) phase(name string) int16 {
 	return s.lastPhase
 }
 
-// classify explains the first switch of a session, from the session's past
-// and the switching request. The token's absence outranks everything: a
-// session that never carried its token was never pinned, whatever else
-// happened.
-func (s *Summary) classify(st *sessionState, ev *probe.Event) Cause {
+// classify explains a move of a session, from the session's past and the
+// response that moved it. A burst's split outranks everything: none of its
+// requests could carry a token. Then the token's absence: a session that
+// never carried its token was never pinned, whatever else happened.
+func (s *Summary) classify(st *sessionState, ev *probe.Event, cur step, srcMoved bool) Cause {
+	if ev.Burst {
+		return CauseBirthSplit
+	}
 	// A session that does not carry its token was not pinned, action or
 	// not; one that was, and switched in the phase right after an action,
 	// is the action's doing, even if a request failed on the way (the
@@ -277,6 +390,12 @@ func (s *Summary) classify(st *sessionState, ev *probe.Event) Cause {
 	if st.wake >= 0 {
 		return CauseAfterAction
 	}
+	if cur.front >= 0 && st.prev.front >= 0 && cur.front != st.prev.front {
+		return CauseFrontendChanged
+	}
+	if srcMoved {
+		return CauseSourceChanged
+	}
 	if st.prevFailed {
 		return CauseAfterError
 	}
@@ -287,4 +406,33 @@ func (s *Summary) classify(st *sessionState, ev *probe.Event) Cause {
 		return CauseTokenIgnored
 	}
 	return CauseUnexplained
+}
+
+// msOf is Unix time ns in the summary's milliseconds: since t0, clamped
+// to 32 bits (49 days, longer than a run may last).
+func (s *Summary) msOf(ns int64) uint32 {
+	return uint32(min(max((ns-s.t0)/int64(time.Millisecond), 0), math.MaxUint32))
+}
+
+// sourceMoved reports whether the client address of local ("ip:port")
+// differs from the session's last one, and remembers it. Only addresses
+// count: a new port is a new connection, not a new client.
+func (s *Summary) sourceMoved(st *sessionState, local string) bool {
+	if local == "" {
+		return false // no connection: nothing known
+	}
+	host := local
+	if i := strings.LastIndexByte(local, ':'); i >= 0 {
+		host = local[:i]
+	}
+	h := uint32(2166136261) // FNV-1a, without allocating
+	for i := 0; i < len(host); i++ {
+		h = (h ^ uint32(host[i])) * 16777619
+	}
+	if h == 0 {
+		h = 1
+	}
+	moved := st.src != 0 && st.src != h
+	st.src = h
+	return moved
 }

@@ -47,6 +47,9 @@ func Table(w io.Writer, r *Report) error {
 	if err := writeBackends(&b, r); err != nil {
 		return err
 	}
+	if err := writeTopology(&b, r); err != nil {
+		return err
+	}
 	if err := writeCauses(&b, r); err != nil {
 		return err
 	}
@@ -62,6 +65,22 @@ func newTable(w io.Writer, align ...tw.Align) *tablewriter.Table {
 		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{Global: tw.AlignLeft, PerColumn: align}),
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{Global: tw.AlignLeft, PerColumn: align}),
 	)
+}
+
+// renderRows writes a table with a header; numbers (every column but the
+// first) are right-aligned.
+func renderRows(b *bytes.Buffer, header []string, rows [][]string) error {
+	align := []tw.Align{tw.AlignLeft}
+	for range header[1:] {
+		align = append(align, tw.AlignRight)
+	}
+	t := tablewriter.NewTable(b,
+		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{Global: tw.AlignLeft, PerColumn: align}),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{Global: tw.AlignLeft, PerColumn: align}),
+		tablewriter.WithHeaderAutoFormat(tw.Off), // backend names as they are: "s1", not "S 1"
+	)
+	t.Header(header)
+	return appendRows(t, rows)
 }
 
 func appendRows(t *tablewriter.Table, rows [][]string) error {
@@ -119,7 +138,7 @@ func writeSummary(b *bytes.Buffer, r *Report) error {
 	}
 	rows := [][]string{
 		{"sessions", strconv.Itoa(c.Sessions), "requests", strconv.FormatInt(c.Requests, 10)},
-		{"sticky", strconv.Itoa(c.Sticky), "errors", errs},
+		{"sticky", stickyText(c), "errors", errs},
 		{"broken", strconv.Itoa(c.Broken), "latency p50", msText(lat.P50)},
 		{"unidentified", strconv.Itoa(c.Unidentified), "latency p90", msText(lat.P90)},
 		{"stickiness", stickiness, "latency p99", msText(lat.P99)},
@@ -134,6 +153,15 @@ func writeSummary(b *bytes.Buffer, r *Report) error {
 		writeWrapped(b, "errors by kind: "+countList(r.Errors), "", "  ")
 	}
 	return nil
+}
+
+// stickyText is the sticky count, with the moves --on-backend-loss
+// expected among them.
+func stickyText(c Counts) string {
+	if c.Moved > 0 {
+		return fmt.Sprintf("%d (%d moved)", c.Sticky, c.Moved)
+	}
+	return strconv.Itoa(c.Sticky)
 }
 
 func tokenText(run Run) string {

@@ -56,6 +56,9 @@ func writeSample(b *bytes.Buffer, sm *Sample, more int) {
 		if st.TokenRefused != "" {
 			flags = append(flags, "refused:"+string(st.TokenRefused))
 		}
+		if st.Burst {
+			flags = append(flags, "burst")
+		}
 		mark := ""
 		if st.Switch && st.Backend != prev {
 			mark = "<- switch"
@@ -71,8 +74,15 @@ func writeSample(b *bytes.Buffer, sm *Sample, more int) {
 			"sent=" + tokenValue(st.TokenSent), "set=" + tokenValue(st.TokenSet),
 			clean(strings.Join(flags, " ")), msText(st.LatencyMS), mark,
 		}
+		if st.Frontend != "" {
+			rows[i] = append(rows[i][:6], "via "+frontLabel(st.Frontend), msText(st.LatencyMS), mark)
+		}
 	}
-	lines := alignColumns(rows, 6)
+	right := 6 // the latency
+	if len(rows) > 0 && len(rows[0]) > 8 {
+		right = 7
+	}
+	lines := alignColumns(rows, right)
 	for i, line := range lines {
 		if i > 0 && sm.Steps[i].Seq > sm.Steps[i-1].Seq+1 {
 			b.WriteString("  …\n")
@@ -143,4 +153,18 @@ func alignColumns(rows [][]string, right int) []string {
 		out[n] = strings.TrimRight(sb.String(), " ")
 	}
 	return out
+}
+
+// frontLabel is a frontend as a timeline shows it: without its scheme and
+// trailing slash, shortened.
+func frontLabel(f string) string {
+	if _, rest, ok := strings.Cut(f, "://"); ok {
+		f = rest
+	}
+	if host, via, ok := strings.Cut(f, " via "); ok {
+		f = strings.TrimSuffix(host, "/") + " via " + via
+	} else {
+		f = strings.TrimSuffix(f, "/")
+	}
+	return shorten(clean(f), 32)
 }

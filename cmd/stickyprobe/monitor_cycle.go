@@ -56,6 +56,10 @@ func summaryOptions(spec scenarios.Spec) report.Options {
 		MaxErrorRate:  spec.MaxErrorRate,
 		ExpectSpread:  spec.Token.Kind == scenarios.TokenNone,
 		CookieToken:   spec.Token.Kind == scenarios.TokenCookie || spec.Token.Kind == scenarios.TokenAuto,
+		SourceToken:   spec.Token.Kind == scenarios.TokenSource,
+		OnBackendLoss: report.LossPolicy(spec.OnBackendLoss),
+		MinBackends:   spec.MinBackends,
+		MaxImbalance:  spec.MaxImbalance,
 	}
 }
 

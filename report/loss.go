@@ -1,0 +1,271 @@
+package report
+
+import (
+	"sort"
+	"time"
+)
+
+// When a backend goes away, the load balancer must do something with the
+// sessions pinned to it, and --on-backend-loss says what it should do:
+// answer with errors (strict), move them and keep them where they land
+// (failover-stay), or move them and bring them back once the backend
+// returns (failover-return). A move the policy expects is not breakage.
+//
+// That a backend went away is itself read from the outside: it answered
+// nobody for a while although the others kept answering. The control
+// sessions make this sound. They carry no token, so a balancing LB sends
+// them to every backend it considers up; a backend that none of them
+// reaches either is gone from the service, whatever its health check
+// says. A silence counts in responses, not seconds, so an exec phase (a
+// restart: nobody answers anyone) is no silence, and a backend that gets
+// its share again right after a restart never went away.
+
+// lossQuietRounds: a backend is gone once it answered none of this many
+// rounds of requests (a round is one request of every session) while the
+// others answered.
+const lossQuietRounds = 4
+
+// minLossQuiet is the shortest silence counted, in identified responses,
+// however few the sessions.
+const minLossQuiet = 20
+
+// Bounds on what the tracker keeps.
+const (
+	maxTrackedBackends = 256
+	maxSilences        = 32 // per backend
+	maxMoveCandidates  = 64
+	maxMoveSamples     = 10
+)
+
+// silence is a stretch in which one backend answered nobody.
+type silence struct {
+	from, to int64 // end of its last response before, of its first after (Unix ns); to 0: silent to the end
+}
+
+type backendSeen struct {
+	last     int64 // the identified-response count at its last response; 0 none yet
+	lastEnd  int64 // the latest end of its responses, Unix ns
+	silences []silence
+}
+
+// moveCandidate is a measured session's first move, kept (a bounded few)
+// to show which sessions moved and when.
+type moveCandidate struct {
+	session       int
+	from, to      int32
+	at, returned  int64
+	returnedKnown bool
+}
+
+// lossTracker watches every backend's answers, across sessions.
+type lossTracker struct {
+	ident    int64 // identified responses so far, control ones included
+	backends []backendSeen
+	cands    []moveCandidate
+}
+
+// seen takes an identified response from backend b that ended at end
+// (Unix ns); sessions is the number of sessions seen so far, which sets
+// how long a silence must be.
+func (l *lossTracker) seen(b int32, end int64, sessions int) {
+	l.ident++
+	if b >= maxTrackedBackends {
+		return
+	}
+	for int(b) >= len(l.backends) {
+		l.backends = append(l.backends, backendSeen{})
+	}
+	bs := &l.backends[b]
+	if bs.last > 0 && l.ident-bs.last > int64(max(minLossQuiet, lossQuietRounds*sessions)) && len(bs.silences) < maxSilences {
+		bs.silences = append(bs.silences, silence{from: bs.lastEnd, to: end})
+	}
+	bs.last = l.ident
+	bs.lastEnd = max(bs.lastEnd, end)
+}
+
+// close adds each backend's silence up to the end of the run.
+func (l *lossTracker) close(sessions int) {
+	for i := range l.backends {
+		bs := &l.backends[i]
+		if bs.last > 0 && l.ident-bs.last > int64(max(minLossQuiet, lossQuietRounds*sessions)) && len(bs.silences) < maxSilences {
+			bs.silences = append(bs.silences, silence{from: bs.lastEnd})
+		}
+	}
+}
+
+// silenceAt returns the silence of backend b that the moment at (msOf)
+// falls in. A move in the very millisecond of the backend's last answer
+// counts as in its silence: the LB moved the session as it went.
+func (s *Summary) silenceAt(b int32, at uint32) (silence, bool) {
+	l := &s.loss
+	if b < 0 || int(b) >= len(l.backends) {
+		return silence{}, false
+	}
+	for _, sl := range l.backends[b].silences {
+		if s.msOf(sl.from) <= at && (sl.to == 0 || at < s.msOf(sl.to)) {
+			return sl, true
+		}
+	}
+	return silence{}, false
+}
+
+func (l *lossTracker) candidate(session int, from, to int32, at int64) {
+	if len(l.cands) < maxMoveCandidates {
+		l.cands = append(l.cands, moveCandidate{session: session, from: from, to: to, at: at})
+	}
+}
+
+// returned notes that a candidate session came back to its pin at at.
+func (l *lossTracker) returned(session int, at int64) {
+	for i := range l.cands {
+		if c := &l.cands[i]; c.session == session && !c.returnedKnown {
+			c.returned, c.returnedKnown = at, true
+		}
+	}
+}
+
+// Session verdicts of Close.
+const (
+	verdictOpen     int8 = iota // not judged yet
+	verdictSticky               // never changed backend
+	verdictMoved                // moved as the loss policy expects: not breakage
+	verdictBroken               // changed backend unexpectedly
+	verdictUnjudged             // fewer than two identified responses
+)
+
+// judge decides a measured session: sticky, moved as expected, or broken
+// with the cause and phase of its first unexpected move.
+func (s *Summary) judge(st *sessionState) {
+	switch {
+	case st.identified < 2:
+		st.verdict = verdictUnjudged
+		return
+	case st.carried:
+		st.verdict = verdictBroken // its cause and phase are the carried ones
+		return
+	case st.moves == 0:
+		st.verdict = verdictSticky
+		return
+	}
+	broken := func(k int) {
+		m := st.mv3
+		if k < 2 {
+			m = moveNote{phase: st.mv[k].phase, cause: st.mv[k].cause}
+		}
+		st.verdict, st.cause, st.broke = verdictBroken, m.cause, m.phase
+	}
+	policy := s.opts.OnBackendLoss
+	gone, lost := s.silenceAt(st.pin, st.mv[0].at)
+	switch {
+	case policy == LossStrict || !lost || st.mv[0].cause == int8(causeIndex(CauseBirthSplit)):
+		broken(0)
+	case policy == LossFailoverReturn:
+		back := gone.to != 0
+		switch {
+		case st.moves == 1 && (!back || st.lastAt < s.msOf(gone.to)):
+			st.verdict = verdictMoved // moved, and had no request since the backend came back
+		case st.moves == 1:
+			broken(0) // the backend came back, the session stayed away
+		case !st.mv[1].toPin || st.mv[1].at < s.msOf(gone.to):
+			broken(1) // moved on elsewhere, or back before the backend was
+		case st.moves == 2:
+			st.verdict = verdictMoved // back home once its backend was
+		default:
+			broken(2)
+		}
+	default: // failover-stay
+		if st.moves == 1 {
+			st.verdict = verdictMoved
+		} else {
+			broken(1) // it bounced
+		}
+	}
+}
+
+// BackendLoss is what the report says of backends that went away and the
+// sessions the load balancer moved off them.
+type BackendLoss struct {
+	Policy LossPolicy `json:"policy"`
+	// Moved counts measured sessions that changed backend as Policy
+	// expects, after their backend went away: not breakage.
+	Moved int `json:"moved_sessions"`
+	// Lost lists each backend's silences: it answered nobody while the
+	// others did.
+	Lost []LostBackend `json:"lost,omitempty"`
+	// Moves are a few of the expected moves.
+	Moves []Move `json:"moves,omitempty"`
+}
+
+// LostBackend is one silence of one backend.
+type LostBackend struct {
+	Backend string     `json:"backend"`
+	From    time.Time  `json:"from"`           // the end of its last response
+	To      *time.Time `json:"to,omitempty"`   // its first response after; absent: it never came back
+	Seconds float64    `json:"seconds"`        // To - From, or to the end of the run
+	Moved   int        `json:"moved_sessions"` // expected moves off it during the silence
+}
+
+// Move is one session the load balancer moved as expected.
+type Move struct {
+	Session  int        `json:"session"`
+	Source   string     `json:"source,omitempty"` // the events file, in a merged report
+	From     string     `json:"from"`
+	To       string     `json:"to"`
+	At       time.Time  `json:"at"`
+	Returned *time.Time `json:"returned,omitempty"` // back to From (failover-return)
+}
+
+// closeLoss builds the report's backend-loss section from the judged
+// sessions; nil when no backend went away.
+func (s *Summary) closeLoss(lastEnd int64) *BackendLoss {
+	policy := s.opts.OnBackendLoss
+	if policy == "" {
+		policy = LossFailoverStay
+	}
+	out := &BackendLoss{Policy: policy}
+	moved := make(map[silenceKey]int)
+	s.eachState(func(st *sessionState) {
+		if !st.seen || st.control || st.verdict != verdictMoved {
+			return
+		}
+		out.Moved++
+		if sl, ok := s.silenceAt(st.pin, st.mv[0].at); ok {
+			moved[silenceKey{st.pin, sl.from}]++
+		}
+	})
+	for b, bs := range s.loss.backends {
+		for _, sl := range bs.silences {
+			lb := LostBackend{Backend: s.names[b], From: time.Unix(0, sl.from).UTC(), Moved: moved[silenceKey{int32(b), sl.from}]}
+			end := lastEnd
+			if sl.to != 0 {
+				to := time.Unix(0, sl.to).UTC()
+				lb.To, end = &to, sl.to
+			}
+			lb.Seconds = float64((end-sl.from)/int64(time.Millisecond)) / 1e3
+			out.Lost = append(out.Lost, lb)
+		}
+	}
+	sort.SliceStable(out.Lost, func(i, j int) bool { return out.Lost[i].From.Before(out.Lost[j].From) })
+	for _, c := range s.loss.cands {
+		if len(out.Moves) == maxMoveSamples {
+			break
+		}
+		if st := s.state(c.session); st.verdict == verdictMoved {
+			m := Move{Session: c.session, From: s.names[c.from], To: s.names[c.to], At: time.Unix(0, c.at).UTC()}
+			if c.returnedKnown {
+				t := time.Unix(0, c.returned).UTC()
+				m.Returned = &t
+			}
+			out.Moves = append(out.Moves, m)
+		}
+	}
+	if len(out.Lost) == 0 && out.Moved == 0 {
+		return nil
+	}
+	return out
+}
+
+type silenceKey struct {
+	backend int32
+	from    int64
+}
