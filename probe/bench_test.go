@@ -27,7 +27,7 @@ func BenchmarkIdentifierBackendHeader(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if id.backend(h, nil, "", "") != "s2" {
+		if id.backend(200, h, nil, "", "") != "s2" {
 			b.Fatal("wrong backend")
 		}
 	}
@@ -38,7 +38,7 @@ func BenchmarkIdentifierBackendAutoCookie(b *testing.B) {
 	h := http.Header{"Content-Type": {"text/html"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if id.backend(h, nil, "", "s1~a1b2c3") != "s1" {
+		if id.backend(200, h, nil, "", "s1~a1b2c3") != "s1" {
 			b.Fatal("wrong backend")
 		}
 	}

@@ -62,6 +62,6 @@ func FuzzSetCookie(f *testing.F) {
 				t.Fatalf("refused without a reason: %q on %s", line, u)
 			}
 		}
-		_ = newIdentifier(scenarios.Identify{Kind: scenarios.IdentifyAuto}).backend(h, nil, ts.cookie.Value, "")
+		_ = newIdentifier(scenarios.Identify{Kind: scenarios.IdentifyAuto}).backend(200, h, nil, ts.cookie.Value, "")
 	})
 }

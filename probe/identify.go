@@ -3,6 +3,7 @@ package probe
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/stickyprobe/stickyprobe/scenarios"
 )
@@ -17,6 +18,12 @@ const maxBodyIdentify = 64 << 10
 type identifier struct {
 	spec    scenarios.Identify
 	headers []string // tried in order (header and auto kinds)
+	// byHeader: in auto mode a header has named a backend, so the cookie
+	// is no longer asked. Mixing the two would name one server twice
+	// ("server1" by its header, "s1" by its cookie) and see a switch
+	// where there is none: a response without the header (an LB's error
+	// page) then names nobody.
+	byHeader atomic.Bool
 }
 
 func newIdentifier(spec scenarios.Identify) *identifier {
@@ -51,9 +58,16 @@ func (id *identifier) cookieName(tokenName string) string {
 // response set wins; without one, the value the request sent is taken as
 // honoured, which is what an LB in `insert indirect` mode implies (it sets
 // the cookie again whenever it sends the request elsewhere).
-func (id *identifier) backend(h http.Header, body []byte, set, sent string) string {
+//
+// A 5xx that names no backend by header is the LB's own error page as a
+// rule (HAProxy's 503 when no server could answer): the cookie the
+// request sent was not honoured by anyone, so it names nobody.
+func (id *identifier) backend(status int, h http.Header, body []byte, set, sent string) string {
 	for _, name := range id.headers {
 		if v := h.Get(name); v != "" {
+			if id.spec.Kind == scenarios.IdentifyAuto && !id.byHeader.Load() {
+				id.byHeader.Store(true)
+			}
 			return v
 		}
 	}
@@ -68,8 +82,11 @@ func (id *identifier) backend(h http.Header, body []byte, set, sent string) stri
 		}
 		return string(m[0])
 	case scenarios.IdentifyCookie, scenarios.IdentifyAuto:
+		if id.spec.Kind == scenarios.IdentifyAuto && id.byHeader.Load() {
+			return ""
+		}
 		v := set
-		if v == "" {
+		if v == "" && status < 500 {
 			v = sent
 		}
 		return serverFromCookie(v)

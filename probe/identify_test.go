@@ -24,6 +24,7 @@ func TestIdentifierBackend(t *testing.T) {
 		body    string
 		set     string // value of the identity cookie the response set
 		sent    string // value of the identity cookie the request sent
+		status  int    // 0: 200
 		want    string
 	}{
 		{name: "header", id: "header:X-Backend", headers: map[string]string{"X-Backend": "s1"}, want: "s1"},
@@ -47,6 +48,10 @@ func TestIdentifierBackend(t *testing.T) {
 		{name: "cookie prefix sent", id: "cookie:SERVERID", sent: "s3~x~y", want: "s3"},
 		{name: "cookie ignores headers", id: "cookie:SERVERID", headers: map[string]string{"X-Backend": "b"}, want: ""},
 		{name: "cookie neither", id: "cookie:SERVERID", want: ""},
+		// An LB's 503 (no server could answer) honoured nobody's cookie.
+		{name: "cookie sent, LB error page", id: "cookie:SERVERID", sent: "s2", status: 503, want: ""},
+		{name: "cookie set on a 5xx", id: "cookie:SERVERID", set: "s1", sent: "s2", status: 502, want: "s1"},
+		{name: "auto cookie sent, LB error page", id: "auto", sent: "s2", status: 503, want: ""},
 
 		{name: "body with group", id: `body:Hostname: (\S+)`, body: "<p>Hostname: web-2</p>\n", want: "web-2</p>"},
 		{name: "body with group, tight", id: `body:Hostname: (\w[\w-]*)`, body: "<p>Hostname: web-2</p>\n", want: "web-2"},
@@ -63,10 +68,29 @@ func TestIdentifierBackend(t *testing.T) {
 			for k, v := range tt.headers {
 				h.Set(k, v)
 			}
-			if got := id.backend(h, []byte(tt.body), tt.set, tt.sent); got != tt.want {
+			status := tt.status
+			if status == 0 {
+				status = 200
+			}
+			if got := id.backend(status, h, []byte(tt.body), tt.set, tt.sent); got != tt.want {
 				t.Errorf("%s: backend(%v, %q, set %q, sent %q) = %q, want %q", tt.id, tt.headers, tt.body, tt.set, tt.sent, got, tt.want)
 			}
 		})
+	}
+}
+
+// Once a header named a backend, auto mode does not fall back to the
+// cookie: "server1" and "s1" would be two backends for one server.
+func TestIdentifierAutoKeepsToHeaders(t *testing.T) {
+	id := mustIdentify(t, "auto")
+	if got := id.backend(200, http.Header{}, nil, "", "s1"); got != "s1" {
+		t.Fatalf("before any header: %q, want the cookie's s1", got)
+	}
+	if got := id.backend(200, http.Header{"X-Backend": {"server1"}}, nil, "", "s1"); got != "server1" {
+		t.Fatalf("with the header: %q, want server1", got)
+	}
+	if got := id.backend(200, http.Header{}, nil, "s1", "s1"); got != "" {
+		t.Errorf("after a header named a backend, a response without one gave %q, want none", got)
 	}
 }
 

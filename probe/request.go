@@ -116,7 +116,7 @@ func (r *Runner) finish(runCtx context.Context, s *session, c *call) {
 	}
 
 	r.observeToken(s, ev, resp)
-	ev.Backend = r.ident.backend(resp.Header, c.rep.body, r.setIdentity(resp, *ev), sentIdentity(r.ident, c.t, c.jar, *ev))
+	ev.Backend = r.ident.backend(resp.StatusCode, resp.Header, c.rep.body, r.setIdentity(resp, *ev), sentIdentity(r.ident, c.t, c.jar, *ev))
 	ev.HTTP = r.exchange(c.rec, ev, resp)
 }
 
