@@ -26,17 +26,23 @@ const (
 
 // Run describes how the run was made; the caller fills it in.
 type Run struct {
-	Scenario    string    `json:"scenario,omitempty"` // the scenario's name, for `scenario run`
-	Targets     []string  `json:"targets"`
-	Identify    string    `json:"identify"`
-	Token       string    `json:"token"`
-	TokenName   string    `json:"token_name,omitempty"` // learned or given cookie name
-	Conn        string    `json:"conn"`
-	Seed        uint64    `json:"seed"`
-	Started     time.Time `json:"started"`
-	DurationS   float64   `json:"duration_s"`
-	Interrupted bool      `json:"interrupted,omitempty"` // stopped by the user: the report is partial
-	Truncated   bool      `json:"truncated,omitempty"`   // stopped by --max-duration
+	Scenario  string    `json:"scenario,omitempty"` // the scenario's name, for `scenario run`
+	Targets   []string  `json:"targets"`
+	Identify  string    `json:"identify"`
+	Token     string    `json:"token"`
+	TokenName string    `json:"token_name,omitempty"` // learned or given cookie name
+	Conn      string    `json:"conn"`
+	Seed      uint64    `json:"seed"`
+	Started   time.Time `json:"started"`
+	DurationS float64   `json:"duration_s"`
+	// The topology settings, when not the plain default.
+	Frontends       string `json:"frontends,omitempty"`         // --frontends, with several frontends
+	SourceIPs       string `json:"source_ips,omitempty"`        // --source-ips
+	SourceMoveAfter int    `json:"source_move_after,omitempty"` // --source-move-after
+	Burst           int    `json:"burst,omitempty"`             // --burst
+	HTTP2           bool   `json:"http2,omitempty"`             // --http2
+	Interrupted     bool   `json:"interrupted,omitempty"`       // stopped by the user: the report is partial
+	Truncated       bool   `json:"truncated,omitempty"`         // stopped by --max-duration
 	// Command repeats the run: the command line with the seed used and
 	// secrets redacted.
 	Command string `json:"command,omitempty"`

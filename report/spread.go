@@ -162,7 +162,8 @@ func (s *Summary) spreadFailures(r *Report, judged int, what string) []string {
 		}
 	}
 	if sp.Backends < minB {
-		msg := fmt.Sprintf("spread: all %d %s are on %d backend%s (%s), --min-backends %d",
+		msg := fmt.Sprintf("spread: all %d %s are on %d backend%s (the most on %s), --min-backends %d: "+
+			"everyone behind one address or NAT in front of source persistence, or a hash on a constant",
 			judged, what, sp.Backends, plural(sp.Backends), orDash(sp.MaxBackend), minB)
 		if auto {
 			msg = fmt.Sprintf("spread: all %d %s are pinned to %s although %d backends answered: everyone on one server "+

@@ -116,10 +116,11 @@ func writeVerdict(b *bytes.Buffer, r *Report) {
 		if r.Run.DurationS > 0 {
 			line += " for " + time.Duration(r.Run.DurationS*float64(time.Second)).Round(100*time.Millisecond).String()
 		}
+		settings := "conn " + orDash(r.Run.Conn) + topologySettings(r.Run)
 		if len(r.Run.Vantages) > 0 {
-			line += fmt.Sprintf(" (conn %s)", orDash(r.Run.Conn)) // each vantage has its seed
+			line += fmt.Sprintf(" (%s)", settings) // each vantage has its seed
 		} else {
-			line += fmt.Sprintf(" (conn %s, seed %d)", orDash(r.Run.Conn), r.Run.Seed)
+			line += fmt.Sprintf(" (%s, seed %d)", settings, r.Run.Seed)
 		}
 		writeWrapped(b, line, "", "  ")
 	}
@@ -185,8 +186,11 @@ func writeSensitivity(b *bytes.Buffer, r *Report) {
 func sensitivityLine(r *Report) string {
 	ctl := r.Control
 	without := "without cookies"
-	if r.Run.Token == "source" {
+	switch {
+	case r.Run.Token == "source" && r.Run.SourceIPs != "":
 		without = "with a new source address per request"
+	case r.Run.Token == "source":
+		without = "from this machine's one address (--source-ips gives them a new one per request)"
 	}
 	switch {
 	case ctl.Sessions == 0:
@@ -412,6 +416,12 @@ func causeList(r *Report) string {
 			s += " (" + strings.Join(reasons, ", ") + ")"
 		}
 		parts = append(parts, s)
+	}
+	for _, reason := range r.Reasons {
+		if strings.HasPrefix(reason, "spread: ") && r.Spread.MaxBackend != "" {
+			parts = append(parts, fmt.Sprintf("spread: %s on %s", pct0(r.Spread.MaxShare), shorten(clean(r.Spread.MaxBackend), 16)))
+			break
+		}
 	}
 	if len(parts) == 0 {
 		return "-"

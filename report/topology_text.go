@@ -17,6 +17,31 @@ import (
 // matrix; the busiest are shown, the rest summed as "other".
 const maxMatrixBackends = 6
 
+// topologySettings is ", frontends rotate, burst 6, ..." for the run's
+// topology settings that are set.
+func topologySettings(run Run) string {
+	var parts []string
+	if run.Frontends != "" {
+		parts = append(parts, "frontends "+run.Frontends)
+	}
+	if run.SourceIPs != "" {
+		parts = append(parts, "source "+run.SourceIPs)
+		if run.SourceMoveAfter > 0 {
+			parts = append(parts, fmt.Sprintf("moved after %d", run.SourceMoveAfter))
+		}
+	}
+	if run.Burst > 1 {
+		parts = append(parts, fmt.Sprintf("burst %d", run.Burst))
+	}
+	if run.HTTP2 {
+		parts = append(parts, "http2")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(parts, ", ")
+}
+
 // spreadLine says how the sessions spread; "" when there is nothing to say
 // (one backend answered, or none).
 func spreadLine(r *Report) string {

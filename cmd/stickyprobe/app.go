@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
 )
 
@@ -19,7 +21,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code := exitCode(err)
 	var ee *exitError
 	if err != nil && !(errors.As(err, &ee) && ee.err == errSilent) {
-		fmt.Fprintf(stderr, "stickyprobe: %v\n", err)
+		// "scenarios: invalid spec: " says which package refused; the
+		// user needs only the flag and what is wrong with it.
+		msg := strings.TrimPrefix(err.Error(), scenarios.ErrInvalid.Error()+": ")
+		fmt.Fprintf(stderr, "stickyprobe: %s\n", msg)
 	}
 	return code
 }

@@ -157,6 +157,16 @@ func TestHelpTeaches(t *testing.T) {
 	}
 }
 
+// The lab checks its flags before it starts anything: a usage error.
+func TestLabCommandRefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"--sessions", "0"}, {"--requests", "1"}, {"--config", "nope"}} {
+		code, _, stderr := runBinary(t, append([]string{"lab"}, args...)...)
+		if code != exitUsage || !strings.Contains(stderr, args[0]) {
+			t.Errorf("lab %v: exit %d, stderr %q; want 2 naming %s", args, code, stderr, args[0])
+		}
+	}
+}
+
 func TestLabCommandShowsEveryConfig(t *testing.T) {
 	code, stdout, stderr := runBinary(t, "lab", "--sessions", "12", "--requests", "4")
 	if code != 0 {
@@ -170,7 +180,9 @@ func TestLabCommandShowsEveryConfig(t *testing.T) {
 		"cookie-domain":    "FAIL",
 		"cookie-secure":    "FAIL",
 		"stick-app-cookie": "PASS",
-		"source":           "INCONCLUSIVE",
+		"source":           "PASS",
+		"source-nat":       "FAIL",
+		"nodes-disagree":   "FAIL",
 	}
 	for name, verdict := range want {
 		line := ""

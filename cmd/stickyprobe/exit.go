@@ -19,7 +19,8 @@ const (
 
 const exitCodesHelp = `EXIT CODES:
    0    pass: every threshold held and the control group proved the run could see breakage
-   1    fail: stickiness below --min-stickiness, or errors above --max-error-rate
+   1    fail: stickiness below --min-stickiness, errors above --max-error-rate, the spread
+        (--min-backends, --max-imbalance), or a scenario's exec phase failed
    2    usage: a bad flag or value
    3    the probe could not run: target unreachable, every request failed, or no response named its backend
    4    inconclusive: sessions stayed put, but so did the control group (which keeps no cookies),

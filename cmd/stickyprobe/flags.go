@@ -10,11 +10,12 @@ import (
 
 // Flag categories group --help into what an SRE looks for.
 const (
-	catLoad    = "Load (bounded by default)"
-	catDetect  = "Detection"
-	catConn    = "Connections and target"
-	catOutput  = "Output"
-	catVerdict = "Verdict"
+	catLoad     = "Load (bounded by default)"
+	catDetect   = "Detection"
+	catConn     = "Connections and target"
+	catTopology = "Topology: LB nodes, source addresses, the first-request race"
+	catOutput   = "Output"
+	catVerdict  = "Verdict"
 )
 
 func probeFlags() []cli.Flag {
@@ -54,10 +55,32 @@ func probeFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "insecure", Aliases: []string{"k"}, Category: catConn,
 			Usage: "do not verify TLS certificates"},
 
+		&cli.StringFlag{Name: "frontends", Value: string(d.Frontends), Category: catTopology,
+			Usage: "with several frontends (several URLs, or one host with several --resolve addresses: one service behind several LB nodes): " +
+				"pin (each session stays on one node), rotate (a session's requests go to the nodes in turn, as with DNS round robin) or random (per request, from --seed); " +
+				"a switch on a move to another node is cause frontend-changed"},
+		&cli.StringFlag{Name: "source-ips", Category: catTopology,
+			Usage: "bind each session to one local address from `RANGE,...` (127.0.0.2-127.0.0.60, 10.0.0.5, fd00::1-fd00::ff), so balance source and stick on src can be tested from one machine; " +
+				"control sessions take a new address per request"},
+		&cli.IntFlag{Name: "source-move-after", Category: catTopology,
+			Usage: "move each session to another address of --source-ips after `N` requests, as a NAT or a mobile client does (cause source-changed); 0 = never"},
+		&cli.IntFlag{Name: "burst", Category: catTopology,
+			Usage: "send each session's first `N` requests at once, before any Set-Cookie is back, as a browser loading a page does; first requests that land on different servers are cause birth-split"},
+		&cli.BoolFlag{Name: "http2", Category: catTopology,
+			Usage: "speak HTTP/2 (h2c with prior knowledge on http, ALPN on https); a --burst is then multiplexed over one connection"},
+
 		&cli.Float64Flag{Name: "min-stickiness", Value: d.MinStickiness, Category: catVerdict,
 			Usage: "fraction of judged sessions that must stay on their backend"},
 		&cli.Float64Flag{Name: "max-error-rate", Value: d.MaxErrorRate, Category: catVerdict,
 			Usage: "fraction of requests allowed to fail (transport errors and 5xx)"},
+		&cli.StringFlag{Name: "on-backend-loss", Value: string(d.OnBackendLoss), Category: catVerdict,
+			Usage: "what the LB should do when a session's backend goes away: strict (answer errors, never move the session), " +
+				"failover-stay (move it and keep it there: HAProxy cookie insert with option redispatch) or failover-return (move it, bring it back: balance source); " +
+				"expected moves are counted apart, not as breakage"},
+		&cli.IntFlag{Name: "min-backends", Value: d.MinBackends, Category: catVerdict,
+			Usage: "backends the sessions must be pinned to (-1 = automatic: fail when several backends answer yet all of 10 or more sessions are on one; 0 = no check)"},
+		&cli.Float64Flag{Name: "max-imbalance", Value: d.MaxImbalance, Category: catVerdict,
+			Usage: "largest backend's share of the sessions ÷ a fair share (1 = even; 0 = no check)"},
 	}
 }
 
@@ -174,6 +197,39 @@ func applyFlags(c *cli.Context, s *scenarios.Spec, set func(name string) bool) e
 	}
 	if set("insecure") {
 		s.Insecure = c.Bool("insecure")
+	}
+	return applyTopologyFlags(c, s, set)
+}
+
+// applyTopologyFlags is applyFlags for the topology and spread flags.
+func applyTopologyFlags(c *cli.Context, s *scenarios.Spec, set func(name string) bool) error {
+	var err error
+	if set("frontends") {
+		if s.Frontends, err = scenarios.ParseFrontendPolicy(c.String("frontends")); err != nil {
+			return fmt.Errorf("--frontends: %w", err)
+		}
+	}
+	if set("on-backend-loss") {
+		if s.OnBackendLoss, err = scenarios.ParseLossPolicy(c.String("on-backend-loss")); err != nil {
+			return fmt.Errorf("--on-backend-loss: %w", err)
+		}
+	}
+	if set("source-ips") {
+		if s.SourceIPs, err = scenarios.ParseSourceIPs(c.String("source-ips")); err != nil {
+			return err
+		}
+	}
+	ints := map[string]*int{"source-move-after": &s.SourceMoveAfter, "burst": &s.Burst, "min-backends": &s.MinBackends}
+	for name, dst := range ints {
+		if set(name) {
+			*dst = c.Int(name)
+		}
+	}
+	if set("max-imbalance") {
+		s.MaxImbalance = c.Float64("max-imbalance")
+	}
+	if set("http2") {
+		s.HTTP2 = c.Bool("http2")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,8 +27,8 @@ const labHost = "lab.stickyprobe.test"
 
 func labCommand() *cli.Command {
 	var names []string
-	for _, p := range lab.Presets() {
-		names = append(names, p.Name)
+	for _, lc := range labCases() {
+		names = append(names, lc.Name)
 	}
 	return &cli.Command{
 		Name:  "lab",
@@ -35,7 +36,9 @@ func labCommand() *cli.Command {
 		Description: "Starts three HTTP backends and, one after the other, a real haproxy in front of them with\n" +
 			"each of these configs, probes it, and shows the verdicts side by side:\n\n   " +
 			strings.Join(names, ", ") + "\n\n" +
-			"Everything listens on 127.0.0.1 and stops when the command ends. Needs haproxy\n" +
+			"Everything listens on 127.0.0.1 (and 127.0.0.2-127.0.0.41 as source addresses) and stops when\n" +
+			"the command ends. Each config has a verdict it should get; the command exits 1 if one gets\n" +
+			"another, so it doubles as a check that this HAProxy behaves as the probe expects. Needs haproxy\n" +
 			"(Debian/Ubuntu: sudo apt-get install -y haproxy).\n\n" +
 			"Examples:\n" +
 			"   stickyprobe lab                          all configs, side by side\n" +
@@ -46,37 +49,102 @@ func labCommand() *cli.Command {
 			&cli.BoolFlag{Name: "details", Usage: "print the full report of every config"},
 			&cli.BoolFlag{Name: "show-config", Usage: "print each generated haproxy.cfg"},
 			&cli.StringFlag{Name: "serve", Usage: "start config `NAME`, print its URL and keep it running until Ctrl-C"},
-			&cli.IntFlag{Name: "sessions", Value: 30, Usage: "sessions per config"},
-			&cli.IntFlag{Name: "requests", Value: 6, Usage: "requests per session"},
+			&cli.IntFlag{Name: "sessions", Value: 30, Usage: "sessions per config (at least 10: the spread check needs them)"},
+			&cli.IntFlag{Name: "requests", Value: 6, Usage: "requests per session (at least 2)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every request"},
 		},
 		Action: func(c *cli.Context) error {
+			// Flags first: a typo costs nothing and says so (exit 2).
+			if n := c.Int("sessions"); n < 10 || n > 10_000 {
+				return fmt.Errorf("--sessions %d: want 10..10000", n)
+			}
+			if n := c.Int("requests"); n < 2 || n > 1000 {
+				return fmt.Errorf("--requests %d: want 2..1000 (a session is judged by two responses or more)", n)
+			}
+			cases, err := selectLabCases(c.StringSlice("config"))
+			if err != nil && c.String("serve") == "" {
+				return err
+			}
 			if _, err := lab.FindHAProxy(); err != nil {
 				return withCode(exitCannotRun, "%v", err)
 			}
 			if name := c.String("serve"); name != "" {
 				return serveLab(c.Context, name, c.App.Writer)
 			}
-			presets, err := selectPresets(c.StringSlice("config"))
-			if err != nil {
-				return err
-			}
-			return runLab(c, presets)
+			return runLab(c, cases)
 		},
 	}
 }
 
-func selectPresets(names []string) ([]lab.Preset, error) {
-	if len(names) == 0 {
-		return lab.Presets(), nil
+// labCase is one row of the lab: a preset, what the probe does against it,
+// and the verdict a correct probe gives it against HAProxy.
+type labCase struct {
+	lab.Preset
+	expect report.Verdict
+	// node, if set, is a second HAProxy node in front of the same
+	// backends; the probe rotates over both.
+	node *lab.HAProxyConfig
+	spec func(*scenarios.Spec) // changes to the probe's spec
+}
+
+// labSources are the source addresses the lab's source-persistence rows
+// bind sessions to: Linux routes all of 127.0.0.0/8 to lo.
+const labSources = "127.0.0.2-127.0.0.41"
+
+func labCases() []labCase {
+	expect := map[string]report.Verdict{
+		"textbook": report.Pass, "no-cookie": report.Fail, "no-server-cookie": report.Fail,
+		"single-backend": report.Inconclusive, "cookie-domain": report.Fail, "cookie-secure": report.Fail,
+		"stick-app-cookie": report.Pass, "source": report.Pass,
 	}
-	var out []lab.Preset
+	var out []labCase
+	for _, p := range lab.Presets() {
+		lc := labCase{Preset: p, expect: expect[p.Name]}
+		if p.Name == "source" {
+			lc.Description = "balance source from 40 client addresses: the address picks the server, so it sticks without cookies."
+			lc.spec = func(s *scenarios.Spec) {
+				s.Token = scenarios.Token{Kind: scenarios.TokenSource}
+				s.SourceIPs, _ = scenarios.ParseSourceIPs(labSources)
+			}
+		}
+		out = append(out, lc)
+		if p.Name == "source" {
+			out = append(out, labCase{
+				Preset: lab.Preset{Name: "source-nat", Config: p.Config,
+					Description: "balance source, every user behind one NAT (one address): all on one server; the spread check fails."},
+				expect: report.Fail,
+				spec: func(s *scenarios.Spec) {
+					s.Token = scenarios.Token{Kind: scenarios.TokenSource}
+					s.MinBackends = 3
+				},
+			})
+		}
+	}
+	textbook, _ := lab.PresetByName("textbook")
+	node := textbook.Config
+	node.CookiePrefix = "b"
+	out = append(out, labCase{
+		Preset: lab.Preset{Name: "nodes-disagree", Config: textbook.Config,
+			Description: "Two textbook LB nodes whose `cookie` values differ (s1 vs bs1): a user moving between them changes server."},
+		expect: report.Fail,
+		node:   &node,
+		spec:   func(s *scenarios.Spec) { s.Frontends = scenarios.FrontendsRotate },
+	})
+	return out
+}
+
+func selectLabCases(names []string) ([]labCase, error) {
+	all := labCases()
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []labCase
 	for _, n := range names {
-		p, ok := lab.PresetByName(n)
-		if !ok {
+		i := slices.IndexFunc(all, func(lc labCase) bool { return lc.Name == n })
+		if i < 0 {
 			return nil, fmt.Errorf("--config %q: unknown; see `stickyprobe lab --help` for the list", n)
 		}
-		out = append(out, p)
+		out = append(out, all[i])
 	}
 	return out, nil
 }
@@ -99,18 +167,21 @@ func startBackends(opts lab.BackendOptions) (backends []*lab.Backend, stop func(
 	return backends, stop, nil
 }
 
-// labSpec is the probe spec for one lab frontend: a real host name resolved
-// to the loopback port (see labHost), and a rate the loopback takes easily.
-func labSpec(port, sessions, requests int) scenarios.Spec {
+// labSpec is the probe spec for lab frontends: a real host name resolved
+// to each loopback port (see labHost), and a rate the loopback takes
+// easily.
+func labSpec(ports []int, sessions, requests int) scenarios.Spec {
 	s := scenarios.Default()
-	s.URLs = []*url.URL{{Scheme: "http", Host: labHost + ":" + strconv.Itoa(port), Path: "/"}}
-	s.Resolve = []scenarios.Resolve{{Host: labHost, Port: port, Addr: "127.0.0.1"}}
+	for _, port := range ports {
+		s.URLs = append(s.URLs, &url.URL{Scheme: "http", Host: labHost + ":" + strconv.Itoa(port), Path: "/"})
+		s.Resolve = append(s.Resolve, scenarios.Resolve{Host: labHost, Port: port, Addr: "127.0.0.1"})
+	}
 	s.Sessions, s.Requests = sessions, requests
 	s.Concurrency, s.Rate = 10, 2000
 	return s
 }
 
-func runLab(c *cli.Context, presets []lab.Preset) error {
+func runLab(c *cli.Context, cases []labCase) error {
 	ctx, w := c.Context, c.App.Writer
 	// Presets whose backends behave alike share them. Keyed by the
 	// options presets set (BackendOptions holds a func, so it is no key).
@@ -128,34 +199,38 @@ func runLab(c *cli.Context, presets []lab.Preset) error {
 	}()
 
 	var rows []report.Labeled
-	for _, p := range presets {
+	var unexpected []string
+	for _, lc := range cases {
 		if ctx.Err() != nil {
 			break
 		}
-		kind := backendKind{p.Backend.AppCookie, p.Backend.EchoAuthorization}
+		kind := backendKind{lc.Backend.AppCookie, lc.Backend.EchoAuthorization}
 		backends, ok := sets[kind]
 		if !ok {
 			var err error
-			if backends, _, err = startBackends(p.Backend); err != nil {
+			if backends, _, err = startBackends(lc.Backend); err != nil {
 				return withCode(exitCannotRun, "starting the lab's backends: %v", err)
 			}
 			sets[kind] = backends
 		}
-		rep, cfgText, err := probePreset(ctx, p, backends, c.Int("sessions"), c.Int("requests"), c.Bool("verbose"), c.App.ErrWriter)
+		rep, cfgText, err := probeLabCase(ctx, lc, backends, c.Int("sessions"), c.Int("requests"), c.Bool("verbose"), c.App.ErrWriter)
 		if err != nil {
-			return withCode(exitCannotRun, "config %s: %v", p.Name, err)
+			return withCode(exitCannotRun, "config %s: %v", lc.Name, err)
 		}
 		if c.Bool("show-config") {
-			fmt.Fprintf(w, "# --- haproxy.cfg for %s ---\n%s\n", p.Name, cfgText)
+			fmt.Fprintf(w, "# --- haproxy.cfg for %s ---\n%s\n", lc.Name, cfgText)
 		}
 		if c.Bool("details") {
-			fmt.Fprintf(w, "=== %s: %s ===\n", p.Name, p.Description)
+			fmt.Fprintf(w, "=== %s: %s ===\n", lc.Name, lc.Description)
 			if err := report.Table(w, rep); err != nil {
 				return err
 			}
 			fmt.Fprintln(w)
 		}
-		rows = append(rows, report.Labeled{Name: p.Name, Description: p.Description, Report: rep})
+		rows = append(rows, report.Labeled{Name: lc.Name, Description: lc.Description, Report: rep})
+		if lc.expect != "" && rep.Verdict != lc.expect && ctx.Err() == nil {
+			unexpected = append(unexpected, fmt.Sprintf("%s: %s, expected %s", lc.Name, rep.Verdict, lc.expect))
+		}
 	}
 	if err := report.SideBySide(w, rows); err != nil {
 		return err
@@ -164,22 +239,38 @@ func runLab(c *cli.Context, presets []lab.Preset) error {
 	if ctx.Err() != nil {
 		return &exitError{code: exitInterrupted, err: errSilent}
 	}
+	if len(unexpected) > 0 {
+		return withCode(exitFail, "the lab's HAProxy gave verdicts it should not (%s): see them with --details", strings.Join(unexpected, "; "))
+	}
 	return nil
 }
 
-// probePreset starts HAProxy with one preset, probes it and stops it.
-func probePreset(ctx context.Context, p lab.Preset, backends []*lab.Backend, sessions, requests int, verbose bool, stderr io.Writer) (*report.Report, string, error) {
-	h, err := lab.StartHAProxy(ctx, p.Config, backends)
+// probeLabCase starts HAProxy with one case's config (and its second
+// node), probes it and stops it.
+func probeLabCase(ctx context.Context, lc labCase, backends []*lab.Backend, sessions, requests int, verbose bool, stderr io.Writer) (*report.Report, string, error) {
+	h, err := lab.StartHAProxy(ctx, lc.Config, backends)
 	if err != nil {
 		return nil, "", err
 	}
 	defer h.Stop()
-	spec := labSpec(h.Port(), sessions, requests)
+	ports, cfgText := []int{h.Port()}, h.Config()
+	if lc.node != nil {
+		n, err := lab.StartHAProxy(ctx, *lc.node, backends)
+		if err != nil {
+			return nil, "", err
+		}
+		defer n.Stop()
+		ports, cfgText = append(ports, n.Port()), cfgText+"\n# --- the second node ---\n"+n.Config()
+	}
+	spec := labSpec(ports, sessions, requests)
+	if lc.spec != nil {
+		lc.spec(&spec)
+	}
 	rep, err := execute(ctx, spec, outputs{stdout: io.Discard, stderr: stderr, quiet: true, verbose: verbose})
 	if rep == nil {
 		return nil, "", err
 	}
-	return rep, h.Config(), nil
+	return rep, cfgText, nil
 }
 
 func serveLab(ctx context.Context, name string, w io.Writer) error {

@@ -78,6 +78,9 @@ func monitorFlags() []cli.Flag {
 			Usage: "one log line per cycle on stderr: text or json"},
 		&cli.IntFlag{Name: "cycles", Category: catMonitor,
 			Usage: "stop after N cycles (0 = run until SIGTERM/SIGINT)"},
+		&cli.StringFlag{Name: "scenario", Category: catMonitor,
+			Usage: "run a built-in scenario or a scenario `FILE` each cycle instead of the flags (e.g. soak); flags given override it, " +
+				"its requests phases run each cycle, and one that execs or pauses is refused. The scenario's name is the default --scenario-label"},
 	}
 }
 
@@ -124,13 +127,17 @@ type monitorConfig struct {
 const minEvery = 100 * time.Millisecond
 
 func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
-	spec, err := specFromFlags(c)
+	spec, err := monitorSpec(c)
 	if err != nil {
 		return monitorConfig{}, err
 	}
+	label := c.String("scenario-label")
+	if !c.IsSet("scenario-label") && spec.Name != "" {
+		label = spec.Name
+	}
 	cfg := monitorConfig{
 		spec:        spec,
-		scenario:    c.String("scenario-label"),
+		scenario:    label,
 		every:       c.Duration("every"),
 		jitter:      c.Float64("jitter"),
 		lifetime:    c.Duration("session-lifetime"),
@@ -169,6 +176,40 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 	return cfg, nil
 }
 
+// monitorSpec is the spec of each cycle: --scenario's, with the flags
+// given on the command line over it, or the flags alone.
+func monitorSpec(c *cli.Context) (scenarios.Spec, error) {
+	name := c.String("scenario")
+	if name == "" {
+		return specFromFlags(c)
+	}
+	f, err := loadScenario(name)
+	if err != nil {
+		return scenarios.Spec{}, err
+	}
+	spec := f.Spec
+	if c.NArg() > 0 {
+		spec.URLs = nil
+		if err := applyURLs(&spec, c.Args().Slice()); err != nil {
+			return spec, err
+		}
+	}
+	if err := applyFlags(c, &spec, c.IsSet); err != nil {
+		return spec, err
+	}
+	for _, p := range spec.Plan() {
+		if p.Kind == scenarios.PhaseExec || p.Kind == scenarios.PhasePause {
+			return spec, fmt.Errorf("--scenario %s: phase %s is an %s phase; a monitor runs requests phases every cycle and would %s every time: "+
+				"use `stickyprobe scenario run` for it", name, p.Name, p.Kind, map[scenarios.PhaseKind]string{
+				scenarios.PhaseExec: "run its command", scenarios.PhasePause: "wait for Enter"}[p.Kind])
+		}
+	}
+	if err := f.RequireTarget(spec); err != nil {
+		return spec, err
+	}
+	return spec, spec.Validate()
+}
+
 // monitor runs cycles until ctx is canceled or --cycles is reached. A
 // stop is the normal end of a monitor, so it returns nil (exit 0).
 func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
@@ -176,7 +217,11 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 	m := metrics.New(metrics.Options{Scenario: cfg.scenario, MaxBackends: cfg.maxBackends, Version: version})
 	p := &prober{spec: cfg.spec, lifetime: cfg.lifetime}
 	// Fail before binding anything if the spec cannot run at all.
-	if _, _, _, err := (&prober{spec: cfg.spec}).play(time.Now()); err != nil {
+	_, r, _, err := (&prober{spec: cfg.spec}).play(time.Now())
+	if err != nil {
+		return err
+	}
+	if err := r.CheckSources(); err != nil {
 		return err
 	}
 	live := newLiveness(2*cfg.every + cfg.spec.MaxDuration + cfg.spec.Timeout)
@@ -194,7 +239,13 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 		"per_cycle", fmt.Sprintf("%d sessions (+%d control) x %d requests, %s", cfg.spec.Sessions,
 			cfg.spec.Control(), cfg.spec.Requests, rate))
 
-	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	// The jitter is the seed's too: a monitor started with --seed waits the
+	// same waits.
+	seed := rand.Uint64()
+	if cfg.spec.Seed != 0 {
+		seed = uint64(cfg.spec.Seed)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6a6974746572)) // "jitter"
 	next := time.Now()
 	reason := "stopped by signal"
 	for n := 0; ; {

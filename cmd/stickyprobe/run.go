@@ -24,12 +24,16 @@ func runCommand() *cli.Command {
 			"each, in a shuffled order that changes every round, at most --rate requests per second.\n" +
 			"A session is sticky when every response that names its backend names the same one.\n" +
 			"Broken sessions are explained with a cause (no-token, token-refused, token-not-sent,\n" +
-			"token-ignored, token-reassigned, after-error, unexplained) and a hint naming the HAProxy\n" +
-			"directive to check.\n\n" +
+			"token-ignored, token-reassigned, after-action, after-error, frontend-changed, source-changed,\n" +
+			"birth-split, unexplained) and a hint naming the HAProxy directive to check. A move off a\n" +
+			"backend that went away is judged by --on-backend-loss, not counted as breakage.\n\n" +
 			"Examples:\n" +
 			"   stickyprobe run http://lb.example/\n" +
 			"   stickyprobe run --id header:X-Served-By --token cookie:SERVERID https://shop.example/cart\n" +
-			"   stickyprobe run --resolve shop.example:443:10.0.0.5 --json report.json https://shop.example/\n\n" +
+			"   stickyprobe run --resolve shop.example:443:10.0.0.5 --json report.json https://shop.example/\n" +
+			"   stickyprobe run --frontends rotate https://lb1.example/ https://lb2.example/\n" +
+			"   stickyprobe run --token source --source-ips 127.0.0.2-127.0.0.41 http://127.0.0.1:8080/\n" +
+			"   stickyprobe run --burst 6 --http2 https://shop.example/\n\n" +
 			exitCodesHelp,
 		Flags:                  append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag()), profileFlags()...),
 		UseShortOptionHandling: true, // -vv
@@ -117,6 +121,9 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	if err != nil {
 		return nil, err
 	}
+	if err := runner.CheckSources(); err != nil {
+		return nil, err
+	}
 	out.stderr = &lockedWriter{w: out.stderr} // phases and the event loop both write to it
 	phases, err := newScenarioRun(spec, runner, out)
 	if err != nil {
@@ -138,6 +145,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		Started:  started.UTC(),
 		Command:  command,
 	}
+	topologyRun(&runInfo, spec)
 	sink, err := openSink(out, eventsHeader(spec, opts, runInfo, out.redactor))
 	if err != nil {
 		return nil, err
@@ -220,6 +228,20 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 }
 
 var errUnreachable = errors.New("target unreachable")
+
+// topologyRun fills in the report's words for the topology settings of a
+// run: only those that are not the plain default.
+func topologyRun(run *report.Run, spec scenarios.Spec) {
+	if len(spec.Nodes()) > 1 {
+		run.Frontends = string(spec.Frontends)
+	}
+	run.SourceIPs = spec.SourceIPs.String()
+	run.SourceMoveAfter = spec.SourceMoveAfter
+	if spec.Burst > 1 {
+		run.Burst = spec.Burst
+	}
+	run.HTTP2 = spec.HTTP2
+}
 
 // targets are the frontends as reports show them: a URL's password is
 // redacted.

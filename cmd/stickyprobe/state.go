@@ -29,16 +29,20 @@ const stateSchema = "stickyprobe.state/v1"
 const maxStateSize = 1 << 30
 
 type stateFile struct {
-	Schema    string         `json:"schema"`
-	Note      string         `json:"note"`
-	Saved     time.Time      `json:"saved"`
-	Scenario  string         `json:"scenario,omitempty"`
-	Targets   []string       `json:"targets"`
-	Identify  string         `json:"identify"`
-	Token     string         `json:"token"`
-	TokenName string         `json:"token_name,omitempty"`
-	Sessions  int            `json:"sessions"`
-	Control   int            `json:"control"`
+	Schema    string    `json:"schema"`
+	Note      string    `json:"note"`
+	Saved     time.Time `json:"saved"`
+	Scenario  string    `json:"scenario,omitempty"`
+	Targets   []string  `json:"targets"`
+	Identify  string    `json:"identify"`
+	Token     string    `json:"token"`
+	TokenName string    `json:"token_name,omitempty"`
+	Sessions  int       `json:"sessions"`
+	Control   int       `json:"control"`
+	// How sessions reach the frontends: the same frontend and source
+	// address for each session's next request depend on them.
+	Frontends string         `json:"frontends,omitempty"`
+	SourceIPs string         `json:"source_ips,omitempty"`
 	States    []savedSession `json:"session_states"`
 }
 
@@ -58,6 +62,7 @@ func saveState(path string, spec scenarios.Spec, runner *probe.Runner, summary *
 		Schema: stateSchema, Note: stateNote, Saved: time.Now().UTC(), Scenario: spec.Name,
 		Targets: rawTargets(spec), Identify: spec.Identify.String(), Token: spec.Token.String(),
 		TokenName: runner.TokenName(), Sessions: spec.Sessions, Control: spec.Control(),
+		Frontends: string(spec.Frontends), SourceIPs: spec.SourceIPs.String(),
 	}
 	for _, s := range runner.Snapshot() {
 		st.States = append(st.States, savedSession{SessionState: s, Carried: summary.Carry(s.ID)})
@@ -137,6 +142,17 @@ func resumeInto(c *cli.Context, spec *scenarios.Spec) (*stateFile, error) {
 	}
 	if c.IsSet("id") && spec.Identify.String() != st.Identify {
 		return nil, conflict("--id", spec.Identify.String(), st.Identify)
+	}
+	if c.IsSet("source-ips") && spec.SourceIPs.String() != st.SourceIPs {
+		return nil, conflict("--source-ips", spec.SourceIPs.String(), orDash(st.SourceIPs))
+	}
+	if spec.SourceIPs, err = scenarios.ParseSourceIPs(st.SourceIPs); err != nil {
+		return nil, fmt.Errorf("--resume %s: %w", path, err)
+	}
+	if st.Frontends != "" && !c.IsSet("frontends") {
+		if spec.Frontends, err = scenarios.ParseFrontendPolicy(st.Frontends); err != nil {
+			return nil, fmt.Errorf("--resume %s: %w", path, err)
+		}
 	}
 	if spec.Token, err = scenarios.ParseToken(st.Token); err != nil {
 		return nil, fmt.Errorf("--resume %s: %w", path, err)
