@@ -174,6 +174,10 @@ func TestMonitorUsageErrors(t *testing.T) {
 		{"negative lifetime", []string{"--session-lifetime", "-1s"}, exitUsage, "--session-lifetime"},
 		{"no target", nil, exitUsage, "no target"},
 		{"port taken", []string{"--listen", taken}, exitCannotRun, "--listen"},
+		{"scenario that restarts", []string{"--scenario", "restart-smoke"}, exitUsage, "phase restart is an exec phase"},
+		{"scenario that pauses", []string{"--scenario", "manual-restart"}, exitUsage, "pause phase"},
+		{"unknown scenario", []string{"--scenario", "nope"}, exitUsage, "nope"},
+		{"source pool not on this machine", []string{"--source-ips", "192.0.2.7"}, exitUsage, "cannot bind 192.0.2.7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,6 +195,25 @@ func TestMonitorUsageErrors(t *testing.T) {
 				t.Errorf("message %q does not name %s", stderr.String(), tt.want)
 			}
 		})
+	}
+}
+
+// monitor --scenario runs a built-in's requests phases every cycle, its
+// name the scenario label, with the flags given over the file's values.
+func TestMonitorRunsAScenario(t *testing.T) {
+	h := startLB(t, preset(t, "textbook"))
+	textfile := filepath.Join(t.TempDir(), "browse.prom")
+	m := startMonitor(t, append([]string{"--scenario", "browse", "--every", "5s", "--cycles", "1", "--listen", "",
+		"--rate", "100", "--sessions", "6", "--prom-textfile", textfile}, hostArgs(h)...)...)
+	if code := m.wait(t, 30*time.Second); code != exitPass {
+		t.Fatalf("monitor exit %d, want 0\n%s", code, m.stderr)
+	}
+	tf := readTextfile(t, textfile)
+	if got := tf.get(t, "stickyprobe_cycles_total", "verdict=pass", "scenario=browse"); got != 1 {
+		t.Errorf("cycles_total{pass,scenario=browse} = %v, want 1\n%s", got, m.stderr)
+	}
+	if got := tf.get(t, "stickyprobe_sessions_total", "result=sticky"); got != 6 {
+		t.Errorf("sticky sessions %v, want the 6 of --sessions over the file's 50", got)
 	}
 }
 

@@ -80,7 +80,7 @@ func monitorFlags() []cli.Flag {
 			Usage: "stop after N cycles (0 = run until SIGTERM/SIGINT)"},
 		&cli.StringFlag{Name: "scenario", Category: catMonitor,
 			Usage: "run a built-in scenario or a scenario `FILE` each cycle instead of the flags (e.g. soak); flags given override it, " +
-				"its requests phases run each cycle, and one that execs or pauses is refused. The scenario's name is the default --scenario-label"},
+				"its requests phases run each cycle (a timed one cut to fit --every), and one that execs or pauses is refused. The scenario's name is the default --scenario-label"},
 	}
 }
 
@@ -171,8 +171,17 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 	if err := checkTextfileDir(cfg.textfile); err != nil {
 		return cfg, err
 	}
-	// Cycles never overlap, and one must not outlast the schedule.
+	// Cycles never overlap, and one must not outlast the schedule: a
+	// scenario's timed phase (soak's ten minutes) is cut to fit.
 	cfg.spec.MaxDuration = min(cfg.spec.MaxDuration, cfg.every)
+	for i := range cfg.spec.Phases {
+		if p := &cfg.spec.Phases[i]; p.Duration > cfg.spec.MaxDuration {
+			p.Duration = cfg.spec.MaxDuration
+		}
+	}
+	if err := cfg.spec.Validate(); err != nil {
+		return cfg, fmt.Errorf("--every %v: %w", cfg.every, err)
+	}
 	return cfg, nil
 }
 
