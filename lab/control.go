@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -22,14 +23,21 @@ type Controller interface {
 //
 //	curl -fsS -X POST http://127.0.0.1:PORT/restart
 //
-// ends when the restart has. It is for `stickyprobe lab --serve`: serve it
-// on 127.0.0.1 only, since anyone who reaches it can bounce the lab.
-func ControlHandler(lb Controller) http.Handler {
+// ends when the restart has. POST /backends/NAME/stop and .../start kill
+// and bring back one of backends, for failover tests. It is for
+// `stickyprobe lab --serve`: serve it on 127.0.0.1 only, since anyone who
+// reaches it can bounce the lab.
+func ControlHandler(lb Controller, backends ...*Backend) http.Handler {
 	mux := http.NewServeMux()
-	for path, action := range map[string]func(context.Context) error{
+	actions := map[string]func(context.Context) error{
 		"/restart": lb.Restart,
 		"/reload":  lb.Reload,
-	} {
+	}
+	for _, b := range backends {
+		actions["/backends/"+b.Name()+"/stop"] = func(context.Context) error { return b.Stop() }
+		actions["/backends/"+b.Name()+"/start"] = func(context.Context) error { return b.Start() }
+	}
+	for path, action := range actions {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodPost {
 				w.Header().Set("Allow", http.MethodPost)
@@ -39,11 +47,12 @@ func ControlHandler(lb Controller) http.Handler {
 			ctx, cancel := context.WithTimeout(r.Context(), controlTimeout)
 			defer cancel()
 			start := time.Now()
+			what := strings.ReplaceAll(path[1:], "/", " ")
 			if err := action(ctx); err != nil {
-				http.Error(w, path[1:]+" failed: "+err.Error(), http.StatusInternalServerError)
+				http.Error(w, what+" failed: "+err.Error(), http.StatusInternalServerError)
 				return
 			}
-			fmt.Fprintf(w, "%s done in %s\n", path[1:], time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(w, "%s done in %s\n", what, time.Since(start).Round(time.Millisecond))
 		})
 	}
 	return mux

@@ -196,6 +196,11 @@ func Presets() []Preset {
 			Config:      HAProxyConfig{Balance: "roundrobin", Cookie: textbookCookie, ServerCookies: true},
 		},
 		{
+			Name:        "redispatch",
+			Description: "Textbook plus `option redispatch`: when a server dies, its users are sent to another one and stay there.",
+			Config:      HAProxyConfig{Balance: "roundrobin", Cookie: textbookCookie, ServerCookies: true, BackendLines: []string{"option redispatch"}},
+		},
+		{
 			Name:        "no-cookie",
 			Description: "Round-robin with no cookie directive: nothing pins a client, each new connection may land elsewhere.",
 			Config:      HAProxyConfig{Balance: "roundrobin"},

@@ -22,7 +22,7 @@ func fakeBackends(n int) []*Backend {
 
 func TestPresetsOrderAndLookup(t *testing.T) {
 	t.Parallel()
-	want := []string{"textbook", "no-cookie", "no-server-cookie", "single-backend", "cookie-domain", "cookie-secure", "stick-app-cookie", "source"}
+	want := []string{"textbook", "redispatch", "no-cookie", "no-server-cookie", "single-backend", "cookie-domain", "cookie-secure", "stick-app-cookie", "source"}
 	ps := Presets()
 	if len(ps) != len(want) {
 		t.Fatalf("%d presets, want %d", len(ps), len(want))

@@ -160,7 +160,12 @@ func (f *fakeController) Reload(context.Context) error  { f.reloads++; return er
 func TestControlHandler(t *testing.T) {
 	t.Parallel()
 	f := &fakeController{}
-	srv := httptest.NewServer(ControlHandler(f))
+	b, err := StartBackend("server1", BackendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	srv := httptest.NewServer(ControlHandler(f, b))
 	defer srv.Close()
 	for _, tt := range []struct {
 		method, path string
@@ -171,6 +176,8 @@ func TestControlHandler(t *testing.T) {
 		{"POST", "/reload", 500, "reload failed: no peers"},
 		{"GET", "/restart", 405, "use POST"},
 		{"POST", "/stop", 404, ""},
+		{"POST", "/backends/server1/stop", 200, "backends server1 stop done in"},
+		{"POST", "/backends/server9/stop", 404, ""},
 	} {
 		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -188,5 +195,16 @@ func TestControlHandler(t *testing.T) {
 	}
 	if f.restarts != 1 || f.reloads != 1 {
 		t.Errorf("restarts %d reloads %d, want 1 and 1 (GET must not act)", f.restarts, f.reloads)
+	}
+	if b.Running() {
+		t.Error("POST /backends/server1/stop left the backend running")
+	}
+	resp, err := http.Post(srv.URL+"/backends/server1/start", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !b.Running() {
+		t.Errorf("start: %s, running %v; want 200 and the backend back", resp.Status, b.Running())
 	}
 }

@@ -15,17 +15,21 @@ import (
 //
 // A cycle keeps one report.Summary per frontend: memory is bounded by the
 // cycle's sessions, and all of it is garbage once the cycle ends; only the
-// cumulative counters outlive it.
+// cumulative counters outlive it. A session that moves between frontends
+// (--frontends rotate, random) is judged whole, under the frontend of its
+// first request: split over two summaries, the move that breaks it would
+// be seen by neither.
 type Cycle struct {
 	m    *Metrics
 	opts report.Options
 	sums map[*front]*report.Summary
+	home map[int]*front // a session's first frontend
 }
 
 // NewCycle starts a cycle judged with opts, the options of the cycle's own
 // report.Summary.
 func (m *Metrics) NewCycle(opts report.Options) *Cycle {
-	return &Cycle{m: m, opts: opts, sums: make(map[*front]*report.Summary, 1)}
+	return &Cycle{m: m, opts: opts, sums: make(map[*front]*report.Summary, 1), home: make(map[int]*front)}
 }
 
 func (c *Cycle) summary(f *front) *report.Summary {
@@ -40,7 +44,9 @@ func (c *Cycle) summary(f *front) *report.Summary {
 // CarryPin pins a kept session, played on frontend, to the backend it was on
 // at the end of the previous cycle (see report.Summary.CarryPin).
 func (c *Cycle) CarryPin(session int, frontend, backend string) {
-	c.summary(c.m.front(frontend)).CarryPin(session, backend)
+	f := c.m.front(frontend)
+	c.home[session] = f
+	c.summary(f).CarryPin(session, backend)
 }
 
 // Add counts one event. Events of a session must come in Seq order.
@@ -57,7 +63,12 @@ func (c *Cycle) Add(ev *probe.Event) {
 	if ev.Backend != "" {
 		f.backendCounter(m, ev.Backend).Inc()
 	}
-	c.summary(f).Add(ev)
+	home, ok := c.home[ev.Session]
+	if !ok {
+		home = f
+		c.home[ev.Session] = f
+	}
+	c.summary(home).Add(ev)
 }
 
 // Close judges the cycle: rep is the cycle's overall report (the caller's
@@ -72,6 +83,7 @@ func (c *Cycle) Close(rep *report.Report, ended time.Time) {
 		m.sessions.WithLabelValues(f.label, ResultBroken).Add(float64(fr.Summary.Broken))
 		m.sessions.WithLabelValues(f.label, ResultUnidentified).Add(float64(fr.Summary.Unidentified))
 		m.switches.WithLabelValues(f.label).Add(float64(fr.Summary.Switches))
+		m.moved.WithLabelValues(f.label).Add(float64(fr.Summary.Moved))
 		for cause, n := range fr.Causes {
 			m.broken.WithLabelValues(f.label, string(cause)).Add(float64(n))
 		}
@@ -115,5 +127,5 @@ func (c *Cycle) Close(rep *report.Report, ended time.Time) {
 		m.lastSuccess.Set(float64(ended.UnixNano()) / 1e9)
 	}
 	m.evictBackends()
-	c.sums = nil
+	c.sums, c.home = nil, nil
 }

@@ -60,6 +60,7 @@ type Metrics struct {
 	sessions     *prometheus.CounterVec // frontend, result
 	broken       *prometheus.CounterVec // frontend, cause
 	switches     *prometheus.CounterVec // frontend
+	moved        *prometheus.CounterVec // frontend
 	latency      *prometheus.HistogramVec
 	stickiness   *prometheus.GaugeVec // frontend
 	backendsSeen *prometheus.GaugeVec // frontend
@@ -146,6 +147,7 @@ func New(opts Options) *Metrics {
 	m.sessions = counter("sessions_total", "Measured sessions judged at the end of a cycle, by result: sticky, broken, unidentified.", "frontend", "result")
 	m.broken = counter("broken_sessions_total", "Measured sessions that changed backend, by the cause of their first switch.", "frontend", "cause")
 	m.switches = counter("switches_total", "Backend changes seen in measured sessions.", "frontend")
+	m.moved = counter("moved_sessions_total", "Measured sessions moved off a backend that went away, as --on-backend-loss expects: counted as sticky, not broken.", "frontend")
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "request_duration_seconds", ConstLabels: scenario, Buckets: latencyBuckets,
 		Help: "Latency of requests that got a response (5xx included), headers and body.",

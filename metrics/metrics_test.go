@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/stickyprobe/stickyprobe/probe"
 	"github.com/stickyprobe/stickyprobe/report"
 )
 
@@ -246,5 +247,34 @@ func TestCarryAcrossCycles(t *testing.T) {
 	c.Close(sum.Close(report.Run{}), time.Now())
 	if got := value(t, m, "stickyprobe_broken_sessions_total", "frontend="+feA, "cause=token-reassigned"); got != 1 {
 		t.Errorf("token-reassigned = %v, want 1: the switch between cycles was missed", got)
+	}
+}
+
+// A session that rotates over two nodes is judged whole, under the node of
+// its first request: node b not knowing node a's cookie is a
+// frontend-changed session, which two half-sessions would never show.
+func TestRotatingSessionsJudgedWhole(t *testing.T) {
+	m := New(Options{Scenario: "rotate"})
+	c := m.NewCycle(cookieOpts)
+	sum := report.NewSummary(cookieOpts)
+	fronts := []string{feA, feB}
+	for seq, b := range []string{"s1", "s2", "s1", "s3"} {
+		ev := probe.Event{Session: 0, Seq: seq, Frontend: fronts[seq%2], Backend: b, Status: 200,
+			Latency: time.Millisecond, TokenName: "SERVERID", TokenSet: "t-" + b}
+		if seq > 0 {
+			ev.TokenSent, ev.TokenHeld = "t-"+[]string{"s1", "s2", "s1", "s3"}[seq-1], true
+		}
+		c.Add(&ev)
+		sum.Add(&ev)
+	}
+	c.Close(sum.Close(report.Run{}), time.Now())
+	if got := value(t, m, "stickyprobe_broken_sessions_total", "frontend="+feA, "cause=frontend-changed"); got != 1 {
+		t.Errorf("broken_sessions_total{a, frontend-changed} = %v, want 1", got)
+	}
+	if got := value(t, m, "stickyprobe_sessions_total", "frontend="+feB, "result=broken"); got != 0 {
+		t.Errorf("sessions_total{b, broken} = %v, want 0: the session is a's", got)
+	}
+	if got := value(t, m, "stickyprobe_requests_total", "frontend="+feB); got != 2 {
+		t.Errorf("requests_total{b} = %v, want its 2 requests", got)
 	}
 }

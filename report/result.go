@@ -283,8 +283,12 @@ func (s *Summary) verdict(r *Report) (Verdict, []string) {
 			"so this run could not have seen broken persistence: one backend up, connection reuse (--conn), "+
 			"or source-address hashing", r.Control.Sessions)}
 	}
-	return Pass, []string{ok, fmt.Sprintf("%d of %d control sessions without cookies changed backend, so breakage would have shown",
-		r.Control.Switched, r.Control.Judged)}
+	without := "without cookies"
+	if s.opts.SourceToken {
+		without = "moving to a new source address every request"
+	}
+	return Pass, []string{ok, fmt.Sprintf("%d of %d control sessions %s changed backend, so breakage would have shown",
+		r.Control.Switched, r.Control.Judged, without)}
 }
 
 func topErrors(m map[probe.ErrorKind]int64) string {

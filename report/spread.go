@@ -162,9 +162,13 @@ func (s *Summary) spreadFailures(r *Report, judged int, what string) []string {
 		}
 	}
 	if sp.Backends < minB {
-		msg := fmt.Sprintf("spread: all %d %s are on %d backend%s (the most on %s), --min-backends %d: "+
+		where := fmt.Sprintf("1 backend, %s", orDash(sp.MaxBackend))
+		if sp.Backends != 1 {
+			where = fmt.Sprintf("%d backends, the most on %s", sp.Backends, orDash(sp.MaxBackend))
+		}
+		msg := fmt.Sprintf("spread: all %d %s are on %s (--min-backends %d): "+
 			"everyone behind one address or NAT in front of source persistence, or a hash on a constant",
-			judged, what, sp.Backends, plural(sp.Backends), orDash(sp.MaxBackend), minB)
+			judged, what, where, minB)
 		if auto {
 			msg = fmt.Sprintf("spread: all %d %s are pinned to %s although %d backends answered: everyone on one server "+
 				"(a NAT or proxy in front of source persistence, a hash on a constant); --min-backends 0 turns this check off",

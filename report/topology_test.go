@@ -328,7 +328,7 @@ func TestSpread(t *testing.T) {
 		{"everyone on one backend, automatic", 12, 1, nil, Fail, "spread: all 12 sessions are pinned to s1 although 3 backends answered"},
 		{"everyone on one backend, check off", 12, 1, func(o *Options) { o.MinBackends = 0 }, Pass, ""},
 		{"few sessions: chance, automatic says nothing", 4, 1, nil, Pass, ""},
-		{"two of three, --min-backends 3", 12, 2, func(o *Options) { o.MinBackends = 3 }, Fail, "spread: all 12 sessions are on 2 backends (the most on s1), --min-backends 3"},
+		{"two of three, --min-backends 3", 12, 2, func(o *Options) { o.MinBackends = 3 }, Fail, "spread: all 12 sessions are on 2 backends, the most on s1 (--min-backends 3)"},
 		{"two of three, --max-imbalance 1.2", 12, 2, func(o *Options) { o.MaxImbalance = 1.2 }, Fail, "spread: s1 holds 50% of the sessions, 1.50× the fair share of 33% (--max-imbalance 1.2)"},
 		{"two of three, --max-imbalance 1.5", 12, 2, func(o *Options) { o.MaxImbalance = 1.5 }, Pass, ""},
 	}

@@ -17,6 +17,10 @@ import (
 // matrix; the busiest are shown, the rest summed as "other".
 const maxMatrixBackends = 6
 
+// maxMovesShown bounds the moves the text reports list; the JSON report
+// has up to maxMoveSamples.
+const maxMovesShown = 4
+
 // topologySettings is ", frontends rotate, burst 6, ..." for the run's
 // topology settings that are set.
 func topologySettings(run Run) string {
@@ -129,7 +133,7 @@ func lossLines(r *Report) []string {
 	}
 	if len(bl.Moves) > 0 {
 		var parts []string
-		for _, m := range bl.Moves {
+		for _, m := range bl.Moves[:min(len(bl.Moves), maxMovesShown)] {
 			p := fmt.Sprintf("session %s %s → %s at %s", moveName(m), clean(m.From), clean(m.To), at(m.At))
 			if m.Returned != nil {
 				p += ", back at " + at(*m.Returned)
@@ -137,7 +141,7 @@ func lossLines(r *Report) []string {
 			parts = append(parts, p)
 		}
 		more := ""
-		if n := bl.Moved - len(bl.Moves); n > 0 {
+		if n := bl.Moved - min(len(bl.Moves), maxMovesShown); n > 0 {
 			more = fmt.Sprintf("; %d more", n)
 		}
 		lines = append(lines, "  moved: "+strings.Join(parts, "; ")+more)

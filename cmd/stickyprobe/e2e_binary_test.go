@@ -174,6 +174,7 @@ func TestLabCommandShowsEveryConfig(t *testing.T) {
 	}
 	want := map[string]string{
 		"textbook":         "PASS",
+		"redispatch":       "PASS",
 		"no-cookie":        "FAIL",
 		"no-server-cookie": "FAIL",
 		"single-backend":   "INCONCLUSIVE",

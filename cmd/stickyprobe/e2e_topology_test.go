@@ -150,7 +150,7 @@ func TestBalanceSourceFromFortyAddresses(t *testing.T) {
 	if res.code != exitFail || rep.Verdict != report.Fail || rep.Spread.Backends != 1 {
 		t.Fatalf("one address: exit %d, verdict %s, spread %+v; want 1/fail on one backend", res.code, rep.Verdict, rep.Spread)
 	}
-	if !strings.HasPrefix(rep.Reasons[0], "spread: all 20 sessions are on 1 backend") || !strings.Contains(rep.Reasons[0], "--min-backends 3") {
+	if !strings.HasPrefix(rep.Reasons[0], "spread: all 20 sessions are on 1 backend, server") || !strings.Contains(rep.Reasons[0], "--min-backends 3") {
 		t.Errorf("reasons %q, want a spread failure naming --min-backends", rep.Reasons)
 	}
 

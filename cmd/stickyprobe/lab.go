@@ -95,7 +95,7 @@ func labCases() []labCase {
 	expect := map[string]report.Verdict{
 		"textbook": report.Pass, "no-cookie": report.Fail, "no-server-cookie": report.Fail,
 		"single-backend": report.Inconclusive, "cookie-domain": report.Fail, "cookie-secure": report.Fail,
-		"stick-app-cookie": report.Pass, "source": report.Pass,
+		"stick-app-cookie": report.Pass, "source": report.Pass, "redispatch": report.Pass,
 	}
 	var out []labCase
 	for _, p := range lab.Presets() {
@@ -294,7 +294,7 @@ func serveLab(ctx context.Context, name string, w io.Writer) error {
 	if err != nil {
 		return withCode(exitCannotRun, "control endpoint: %v", err)
 	}
-	srv := &http.Server{Handler: lab.ControlHandler(h), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: lab.ControlHandler(h, backends...), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ctl)
 	defer srv.Close()
 	port, ctlURL := h.Port(), "http://"+ctl.Addr().String()
@@ -306,6 +306,8 @@ func serveLab(ctx context.Context, name string, w io.Writer) error {
 		"   stickyprobe run %s\n", target)
 	fmt.Fprintf(w, "Restart or reload it (answers once it proxies again):\n"+
 		"   curl -fsS -X POST %s/restart\n   curl -fsS -X POST %s/reload\n", ctlURL, ctlURL)
+	fmt.Fprintf(w, "Kill a backend and bring it back, for failover (--on-backend-loss):\n"+
+		"   curl -fsS -X POST %s/backends/server1/stop\n   curl -fsS -X POST %s/backends/server1/start\n", ctlURL, ctlURL)
 	fmt.Fprintf(w, "so a restart smoke test against it is:\n"+
 		"   stickyprobe scenario run --exec 'restart=curl -fsS -X POST %s/restart' %s restart-smoke %s\n\nCtrl-C stops it.\n",
 		ctlURL, resolve, hostURL)
