@@ -127,7 +127,7 @@ func TestAlertRules(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"StickinessDegraded", "StickinessBrokenByCause", "StickyprobeStale"} {
+	for _, want := range []string{"StickinessDegraded", "StickinessBrokenByCause", "StickyprobeStale", "StickyprobeAbsent", "StickyprobeBackendLost"} {
 		if !seen[want] {
 			t.Errorf("no %s rule", want)
 		}

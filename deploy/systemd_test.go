@@ -133,8 +133,8 @@ func TestSystemdUnits(t *testing.T) {
 	if !ok || !strings.HasSuffix(path, ".prom") || filepath.Dir(path) != rw {
 		t.Errorf("--prom-textfile %q must end in .prom (the collector's glob) and sit in ReadWritePaths %q (ProtectSystem=strict)", path, rw)
 	}
-	if got := smoke.get(t, "Service", "SuccessExitStatus"); got != "1 4" {
-		t.Errorf("SuccessExitStatus %q: a fail (1) or inconclusive (4) verdict is a finding in the metrics, not a failed unit", got)
+	if got := smoke.get(t, "Service", "SuccessExitStatus"); got != "1 4 130" {
+		t.Errorf("SuccessExitStatus %q: a fail (1) or inconclusive (4) verdict is a finding in the metrics, and a stop (130) no failure of the unit", got)
 	}
 
 	if u := timer.get(t, "Timer", "Unit"); u != "stickyprobe-smoke.service" {

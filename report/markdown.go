@@ -198,6 +198,9 @@ func mdRerun(b *bytes.Buffer, r *Report) {
 	}
 	b.WriteString("\n### Rerun\n\n```sh\n")
 	if r.Run.Command != "" {
+		if strings.Contains(r.Run.Command, "redacted:") {
+			b.WriteString("# secret values are redacted: put the real ones back to rerun\n")
+		}
 		writeCommand(b, "", r.Run.Command)
 	}
 	for _, v := range r.Run.Vantages {

@@ -13,6 +13,9 @@ import (
 func writeRerun(b *bytes.Buffer, r *Report) {
 	if r.Run.Command != "" {
 		writeCommand(b, "rerun: ", r.Run.Command)
+		if strings.Contains(r.Run.Command, "redacted:") {
+			writeWrapped(b, "(secret values in it are redacted: put the real ones back to rerun)", "       ", "       ")
+		}
 	}
 	if len(r.Run.Vantages) == 0 {
 		return

@@ -90,6 +90,10 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"unknown flag", []string{"run", "--bogus", textbook.URL()}, exitUsage, "bogus"},
 		{"bad --id", []string{"run", "--id", "hdr:X", textbook.URL()}, exitUsage, "--id"},
 		{"no target", []string{"run"}, exitUsage, "no target"},
+		{"one request per session", []string{"run", "--requests", "1", textbook.URL()}, exitUsage, "two responses or more"},
+		{"bad --frontends", []string{"run", "--frontends", "all", textbook.URL(), broken.URL()}, exitUsage, "--frontends"},
+		{"burst above concurrency", []string{"run", "--burst", "8", "--concurrency", "4", textbook.URL()}, exitUsage, "--concurrency 8 or more"},
+		{"bad --source-ips", []string{"run", "--source-ips", "127.0.0.9-127.0.0.2", textbook.URL()}, exitUsage, "ends before it starts"},
 		{"nothing listening", append(small, deadURL), exitCannotRun, "refused"},
 		{"inconclusive", append(small, single.URL()), exitInconclusive, ""},
 	}

@@ -105,6 +105,10 @@ func TestRestartSmokeAgainstLabServe(t *testing.T) {
 			if rep.Verdict != want || res.code != verdictCode(want) {
 				t.Fatalf("verdict %s (exit %d), want %s: %q\n%s", rep.Verdict, res.code, want, rep.Reasons, res.stderr)
 			}
+			// The flag beats the file: restart-smoke says 200 sessions.
+			if rep.Summary.Sessions != 30 {
+				t.Errorf("%d sessions, want --sessions 30 over the scenario's 200", rep.Summary.Sessions)
+			}
 			if want == report.Fail && rep.Causes[report.CauseAfterAction] != rep.Summary.Broken {
 				t.Errorf("causes %v: want every broken session after-action", rep.Causes)
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -184,7 +183,14 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	})
 
 	t.Run("show-secrets", func(t *testing.T) {
-		_, all := probe(t, "--show-secrets")
+		dir, all := probe(t, "--show-secrets")
+		// Files that hold secrets in clear are the owner's alone.
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if info, err := e.Info(); err != nil || info.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %v (%v), want 0600: it holds secrets in clear", e.Name(), info.Mode().Perm(), err)
+			}
+		}
 		for _, s := range secrets {
 			if !strings.Contains(all, s) {
 				t.Errorf("--show-secrets: %q is nowhere, so the redacted run's search proves nothing", s)
@@ -201,23 +207,19 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 func TestReportReplaysTheLiveRun(t *testing.T) {
 	h := startLB(t, preset(t, "cookie-domain"))
 	dir := t.TempDir()
-	harPath, mdPath := filepath.Join(dir, "h.har"), filepath.Join(dir, "r.md")
-	res := probeRun(t, append([]string{"--sessions", "8", "--requests", "4", "--har", harPath, "--markdown", mdPath}, hostArgs(h)...)...)
+	harPath, mdPath, junitPath := filepath.Join(dir, "h.har"), filepath.Join(dir, "r.md"), filepath.Join(dir, "j.xml")
+	res := probeRun(t, append([]string{"--sessions", "8", "--requests", "4", "--har", harPath, "--markdown", mdPath, "--junit", junitPath}, hostArgs(h)...)...)
 	rep := res.mustReport(t)
 	if res.code != exitFail || rep.Causes[report.CauseTokenRefused] == 0 {
 		t.Fatalf("exit %d causes %v: want a token-refused failure", res.code, rep.Causes)
 	}
 	events := res.eventsPath
-	var junit bytes.Buffer
-	if err := report.JUnit(&junit, rep); err != nil {
-		t.Fatal(err)
-	}
 	live := map[string]string{
 		"table":    res.stdout,
 		"json":     string(readFile(t, res.jsonPath)),
 		"markdown": string(readFile(t, mdPath)),
 		"har":      string(readFile(t, harPath)),
-		"junit":    junit.String(),
+		"junit":    string(readFile(t, junitPath)),
 	}
 	for format, want := range live {
 		code, got, stderr := runCLI(t, "report", "--format", format, events)

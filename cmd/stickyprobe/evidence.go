@@ -40,7 +40,7 @@ func openSink(out outputs, h report.EventsHeader) (*eventSink, error) {
 	case "-":
 		add(out.stdout)
 	default:
-		f, err := os.Create(out.eventsPath)
+		f, err := createOutput(out.eventsPath, !out.redactor.Enabled())
 		if err != nil {
 			return nil, fmt.Errorf("--events: %w", err)
 		}
@@ -116,17 +116,18 @@ func (s *eventSink) cleanup() {
 // writeHAR writes the HAR from the events file the sink wrote, with the
 // live summary choosing the sessions: the same code and input as
 // `stickyprobe report --format har`.
-func writeHAR(path string, all bool, summary *report.Summary, eventsPath string) error {
+func writeHAR(path string, all, private bool, summary *report.Summary, eventsPath string) error {
 	rp, err := report.OpenReplay(eventsPath)
 	if err != nil {
 		return err
 	}
-	return writeFile(path, func(w io.Writer) error { return report.HAR(w, summary, rp, rp.HAROptions(all)) })
+	return writeFile(path, private, func(w io.Writer) error { return report.HAR(w, summary, rp, rp.HAROptions(all)) })
 }
 
-// writeFile creates path and writes it with render.
-func writeFile(path string, render func(io.Writer) error) error {
-	f, err := os.Create(path)
+// writeFile creates path and writes it with render; private files (they
+// hold secrets in clear: --show-secrets) are readable by the owner only.
+func writeFile(path string, private bool, render func(io.Writer) error) error {
+	f, err := createOutput(path, private)
 	if err != nil {
 		return err
 	}
@@ -135,4 +136,24 @@ func writeFile(path string, render func(io.Writer) error) error {
 		return err
 	}
 	return f.Close()
+}
+
+// createOutput creates (or truncates) an output file: mode 0644 as
+// os.Create gives it, or 0600 when private, an existing file included.
+func createOutput(path string, private bool) (*os.File, error) {
+	mode := os.FileMode(0o644)
+	if private {
+		mode = 0o600
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return nil, err
+	}
+	if private {
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, nil
 }

@@ -25,7 +25,7 @@ func interruptContext() (context.Context, func()) {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sig
-		fmt.Fprintln(os.Stderr, "\nstopping cleanly: reports and files are being written (press Ctrl-C again to quit at once)")
+		fmt.Fprintln(os.Stderr, "\nstopping cleanly: what is in flight is cut and what was asked for is written (press Ctrl-C again to quit at once)")
 		cancel()
 		<-sig
 		os.Exit(exitInterrupted)

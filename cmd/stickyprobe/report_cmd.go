@@ -69,7 +69,7 @@ func reportCommand() *cli.Command {
 				return report.Table(w, rep)
 			}
 			if path := c.String("output"); path != "" && path != "-" {
-				err = writeFile(path, render)
+				err = writeFile(path, !rp.HAROptions(false).Redacted, render) // events written with --show-secrets: so is this
 			} else {
 				err = render(c.App.Writer)
 			}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/probe"
@@ -47,6 +46,9 @@ func runCommand() *cli.Command {
 				return err
 			}
 			if err := spec.Validate(); err != nil {
+				return err
+			}
+			if err := checkJudgeable(spec, resume != nil); err != nil {
 				return err
 			}
 			if err := checkTextfileDir(c.String("prom-textfile")); err != nil {
@@ -229,6 +231,30 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 
 var errUnreachable = errors.New("target unreachable")
 
+// checkJudgeable refuses a run that cannot judge a single session: one is
+// judged by two responses that name a backend, and a run that sends each
+// session one request ends in "no session could be judged" after doing
+// all its work. A resumed run continues sessions that already have theirs.
+func checkJudgeable(spec scenarios.Spec, resumed bool) error {
+	if resumed {
+		return nil
+	}
+	n := 0
+	for _, p := range spec.Plan() {
+		switch {
+		case p.Kind != scenarios.PhaseRequests:
+		case p.Requests == 0:
+			return nil // a timed phase: as many as its duration allows
+		default:
+			n += p.Requests
+		}
+	}
+	if n < 2 {
+		return fmt.Errorf("--requests %d: a session is judged by two responses or more that name its backend; give --requests 2 or more", n)
+	}
+	return nil
+}
+
 // topologyRun fills in the report's words for the topology settings of a
 // run: only those that are not the plain default.
 func topologyRun(run *report.Run, spec scenarios.Spec) {
@@ -258,7 +284,7 @@ func targets(spec scenarios.Spec, rd *redact.Redactor) []string {
 func writeReports(rep *report.Report, out outputs) error {
 	tableTo := out.stdout
 	if out.jsonPath != "" {
-		if err := writeJSON(rep, out.jsonPath, out.stdout); err != nil {
+		if err := writeJSON(rep, out.jsonPath, !out.redactor.Enabled(), out.stdout); err != nil {
 			return fmt.Errorf("--json: %w", err)
 		}
 		if out.jsonPath == "-" {
@@ -266,7 +292,7 @@ func writeReports(rep *report.Report, out outputs) error {
 		}
 	}
 	if out.junitPath != "" {
-		if err := writeFile(out.junitPath, func(w io.Writer) error { return report.JUnit(w, rep) }); err != nil {
+		if err := writeFile(out.junitPath, !out.redactor.Enabled(), func(w io.Writer) error { return report.JUnit(w, rep) }); err != nil {
 			return fmt.Errorf("--junit: %w", err)
 		}
 	}
@@ -276,11 +302,11 @@ func writeReports(rep *report.Report, out outputs) error {
 	return report.Table(tableTo, rep)
 }
 
-func writeJSON(rep *report.Report, path string, stdout io.Writer) error {
+func writeJSON(rep *report.Report, path string, private bool, stdout io.Writer) error {
 	if path == "-" {
 		return report.JSON(stdout, rep)
 	}
-	f, err := os.Create(path)
+	f, err := createOutput(path, private)
 	if err != nil {
 		return err
 	}

@@ -138,6 +138,9 @@ func scenarioRunAction(c *cli.Context) error {
 	if err := spec.Validate(); err != nil {
 		return err
 	}
+	if err := checkJudgeable(spec, resume != nil); err != nil {
+		return err
+	}
 	out := outputs{
 		stdout: c.App.Writer, stderr: c.App.ErrWriter,
 		jsonPath: c.String("json"), eventsPath: c.String("events"),

@@ -78,12 +78,12 @@ func eventsHeader(spec scenarios.Spec, opts report.Options, run report.Run, rd *
 // writeEvidence writes the Markdown report and the HAR.
 func writeEvidence(rep *report.Report, summary *report.Summary, sink *eventSink, out outputs) error {
 	if out.markdownPath != "" {
-		if err := writeFile(out.markdownPath, func(w io.Writer) error { return report.Markdown(w, rep) }); err != nil {
+		if err := writeFile(out.markdownPath, !out.redactor.Enabled(), func(w io.Writer) error { return report.Markdown(w, rep) }); err != nil {
 			return fmt.Errorf("--markdown: %w", err)
 		}
 	}
 	if out.harPath != "" && sink != nil {
-		if err := writeHAR(out.harPath, out.harAll, summary, sink.path); err != nil {
+		if err := writeHAR(out.harPath, out.harAll, !out.redactor.Enabled(), summary, sink.path); err != nil {
 			return fmt.Errorf("--har: %w", err)
 		}
 	}
