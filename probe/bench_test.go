@@ -162,7 +162,7 @@ func BenchmarkRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := newSession(0, false, r.targets[0], 0, &jarShared{})
+	s := newSession(0, false, 0, &jarShared{})
 	defer s.close()
 	lines := []string{"SERVERID=s2; path=/"}
 	s.jar.setCookies(r.targets[0].reqURL, lines, (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies(), time.Now())

@@ -45,7 +45,7 @@ func (r *Runner) burst(ctx context.Context, w *worker, ph *phase, s *session, n 
 	}
 	calls := make([]call, n)
 	for i := range calls {
-		calls[i] = r.prepare(ph, s, s.seq+i, s.done+i)
+		calls[i] = r.prepare(ph, s, s.seq+i, int(s.done)+i)
 		calls[i].ev.Burst = true
 	}
 	var h2 *h2conn

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"time"
 )
 
 // Sessions is a set of simulated users that outlives one run. A monitor
@@ -47,7 +46,7 @@ func (r *Runner) RunSessions(ctx context.Context, out chan<- Event, ss *Sessions
 	}
 	for _, s := range ss.list {
 		// A run cut short leaves sessions mid-way; each run starts over.
-		s.seq, s.notBefore = 0, time.Time{}
+		s.seq, s.notBefore = 0, 0
 	}
 	ss.runs++
 	r.sessions, r.spent = ss.list, 0

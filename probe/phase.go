@@ -54,9 +54,9 @@ func (ph *phase) more(n int, now time.Time) bool {
 // (a burst sends several in one round); a timed phase sends until its end.
 func (ph *phase) left(s *session) int {
 	if ph.count > 0 {
-		return ph.count - s.done
+		return ph.count - int(s.done)
 	}
-	return scenarios.MaxRequests - s.done
+	return scenarios.MaxRequests - int(s.done)
 }
 
 // over reports whether a request starting at t would fall after the end of

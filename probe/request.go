@@ -28,7 +28,7 @@ type call struct {
 
 // do sends one request of session s and records what happened.
 func (r *Runner) do(runCtx context.Context, w *worker, ph *phase, s *session) Event {
-	c := r.prepare(ph, s, s.seq, s.done)
+	c := r.prepare(ph, s, s.seq, int(s.done))
 	if r.spec.Conn == scenarios.ConnSession {
 		c.slot, c.h2slot = &s.conn, &s.h2
 	}

@@ -263,7 +263,7 @@ func (r *Runner) newSessions(kept bool) []*session {
 	for i := range sessions {
 		control := i >= r.spec.Sessions
 		front := i % len(r.targets)
-		sessions[i] = newSession(i, control, r.targets[front], front, shared)
+		sessions[i] = newSession(i, control, front, shared)
 	}
 	return sessions
 }
@@ -320,7 +320,7 @@ func (r *Runner) newTarget(u *url.URL, base *target) *target {
 // Nothing is emitted when the run was stopped first, or when a timed phase
 // ended.
 func (r *Runner) visit(ctx context.Context, w *worker, ph *phase, s *session, out chan<- Event) {
-	if wait := time.Until(s.notBefore); wait > 0 {
+	if wait := time.Until(time.Unix(0, s.notBefore)); s.notBefore != 0 && wait > 0 {
 		if ph.over(time.Now().Add(wait)) {
 			return
 		}
@@ -358,8 +358,8 @@ func (r *Runner) visit(ctx context.Context, w *worker, ph *phase, s *session, ou
 // idle session holds no socket.
 func (r *Runner) advance(ph *phase, s *session, n int) {
 	s.seq += n
-	s.done += n
-	s.notBefore = r.now().Add(ph.think)
+	s.done += int32(n)
+	s.notBefore = r.now().Add(ph.think).UnixNano()
 	if ph.count > 0 && ph.left(s) <= 0 {
 		s.close()
 	}

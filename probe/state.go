@@ -155,7 +155,7 @@ func (r *Runner) Restore(states []SessionState, tokenName string) error {
 			}
 		}
 		if st.Held && tokenName != "" {
-			s.held = jarHolds(&s.jar, s.target.u, tokenName)
+			s.held = jarHolds(&s.jar, r.targets[s.front].u, tokenName)
 		}
 	}
 	if tokenName != "" && r.spec.Token.Kind == scenarios.TokenAuto {

@@ -24,11 +24,11 @@ func (r *Runner) frontendOf(s *session, seq int) int {
 	}
 	switch r.spec.Frontends {
 	case scenarios.FrontendsRotate:
-		return (s.front + seq) % n
+		return (int(s.front) + seq) % n
 	case scenarios.FrontendsRandom:
 		return int(mix(r.seed^r.frontKey, uint64(s.id)<<32|uint64(uint32(seq))) % uint64(n))
 	}
-	return s.front
+	return int(s.front)
 }
 
 // mix is splitmix64's finalizer over a and b: a cheap, well-spread hash
