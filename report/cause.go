@@ -85,5 +85,6 @@ func (c Cause) Hint() string {
 	}
 	return "No evidence explains the switch: the LB does not apply persistence to this traffic. With " +
 		"`--token source`, check `balance source` / `stick on src` and any proxy or NAT that changes the " +
-		"client address; with cookies, use `--id` to name the backend reliably."
+		"client address; with hashing, a server going down or coming back remaps users of the other servers " +
+		"too unless the backend has `hash-type consistent`. With cookies, use `--id` to name the backend reliably."
 }

@@ -280,3 +280,43 @@ func TestBurstSplitsSessionsAtBirth(t *testing.T) {
 		t.Fatalf("balance source: exit %d, verdict %s, causes %v; want a pass with no birth split", res.code, rep.Verdict, rep.Causes)
 	}
 }
+
+// balance source is failover-return: a dead server's addresses move, and
+// come back when it does. With consistent hashing only its own addresses
+// move; with map-based hashing (HAProxy's default) its failure remaps
+// addresses of healthy servers too, which is breakage by any policy.
+// Without `option redispatch`: with it, the retry of a request to the
+// dead server goes to one server and, once the server is marked down, the
+// hash picks another, so the user bounces (measured here: 5 of 30).
+func TestBalanceSourceFailoverReturn(t *testing.T) {
+	// The requests sent to server1 before it is marked down get 503s.
+	args := []string{"--token", "source", "--source-ips", "127.0.0.2-127.0.0.41", "--on-backend-loss", "failover-return", "--max-error-rate", "0.2"}
+
+	consistent := preset(t, "source")
+	consistent.BackendLines = []string{"hash-type consistent"}
+	res := lossRun(t, consistent, args...)
+	rep := res.mustReport(t)
+	if res.code != exitPass || rep.Summary.Moved < 3 || rep.Summary.Broken != 0 {
+		t.Fatalf("consistent hashing: exit %d, moved %d, broken %d (causes %v, reasons %q); want a pass with server1's addresses moved and back",
+			res.code, rep.Summary.Moved, rep.Summary.Broken, rep.Causes, rep.Reasons)
+	}
+	returned := 0
+	for _, m := range rep.BackendLoss.Moves {
+		if m.From == "server1" && m.Returned != nil && m.Returned.After(m.At) {
+			returned++
+		}
+	}
+	if returned == 0 {
+		t.Errorf("moves %+v: want sessions back on server1 once it returned", rep.BackendLoss.Moves)
+	}
+
+	res = lossRun(t, preset(t, "source"), args...)
+	rep = res.mustReport(t)
+	if rep.Verdict != report.Fail || rep.Summary.Broken == 0 {
+		t.Fatalf("map-based hashing: verdict %s, broken %d, moved %d; want the sessions remapped off healthy servers broken",
+			rep.Verdict, rep.Summary.Broken, rep.Summary.Moved)
+	}
+	if !strings.Contains(rep.Hints[report.CauseUnexplained], "hash-type consistent") {
+		t.Errorf("hints %v: want the unexplained hint to name hash-type consistent", rep.Hints)
+	}
+}
