@@ -216,7 +216,7 @@ func (d *decoder) top(f *File, fields map[string]field) error {
 			return d.errorf(x.key, "", "%s", msg)
 		}
 	}
-	return nil
+	return d.checkTopology(s, fields)
 }
 
 // target accepts a mapping, or a URL or list of URLs as a shorthand for

@@ -94,3 +94,28 @@ func (d *decoder) frontendPolicy(s *Spec, x field) error {
 	}
 	return nil
 }
+
+// checkTopology checks what spans the topology keys and the others (a
+// burst within the concurrency, moves within the source pool), so a file
+// cannot get past the decoder with settings every run of it would refuse.
+// The error is the key's whose value the message names first.
+func (d *decoder) checkTopology(s *Spec, fields map[string]field) error {
+	err := s.validateTopology()
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")
+	for _, k := range []struct{ flag, key string }{
+		{"--burst", "burst"}, {"--source", "source"}, {"--http2", "http2"}, {"--min-backends", "expect"}, {"--max-imbalance", "expect"},
+	} {
+		if x, ok := fields[k.key]; ok && strings.HasPrefix(msg, k.flag) {
+			return d.errorf(x.val, k.key, "%s", msg)
+		}
+	}
+	for _, key := range []string{"burst", "source", "http2", "conn", "concurrency", "phases"} {
+		if x, ok := fields[key]; ok {
+			return d.errorf(x.val, key, "%s", msg)
+		}
+	}
+	return d.errorf(nil, "", "%s", msg)
+}

@@ -29,6 +29,7 @@ func FuzzScenarioFile(f *testing.F) {
 	}
 	f.Add([]byte("phases: [{}, {exec: 'x', timeout: 1h}, {wait: 1ms}, {pause: true}, {duration: 1s, paths: [/a]}]"))
 	f.Add([]byte("target: {headers: {Host: x}}\nidentify: {cookie: a}\ntoken: none"))
+	f.Add([]byte("burst: 8\nconcurrency: 8\nsource: {ips: [127.0.0.2-127.0.0.3], move_after: 1}\nhttp2: true\nexpect: {on_backend_loss: strict}"))
 	u, _ := url.Parse("http://lb.example/")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := Parse("fuzz.yaml", data)
@@ -37,7 +38,9 @@ func FuzzScenarioFile(f *testing.F) {
 			if !errors.As(err, &se) || se.File != "fuzz.yaml" {
 				t.Fatalf("error %v (%T) is not a *Error for fuzz.yaml", err, err)
 			}
-			if lines := bytes.Count(data, []byte("\n")) + 2; se.Line < 0 || se.Line > lines {
+			// YAML breaks lines at \n, \r\n and a lone \r alike.
+			breaks := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) - bytes.Count(data, []byte("\r\n"))
+			if lines := breaks + 2; se.Line < 0 || se.Line > lines {
 				t.Fatalf("error line %d outside the input's %d lines: %v", se.Line, lines, err)
 			}
 			return
