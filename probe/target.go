@@ -145,20 +145,28 @@ func (t *target) appendRequest(b []byte, jar []*http.Cookie) []byte {
 		}
 	default:
 		b = append(b, "Cookie: "...)
-		if len(t.userCookie) > 0 && t.userCookie[0] != "" {
-			// AddCookie keeps the first Cookie value and appends to it.
-			b = append(b, t.userCookie[0]...)
-			b = append(b, "; "...)
-		}
-		for i, c := range jar {
-			if i > 0 {
-				b = append(b, "; "...)
-			}
-			b = appendCookie(b, c)
-		}
+		b = t.appendCookieValue(b, jar)
 		b = append(b, "\r\n"...)
 	}
 	return append(b, "\r\n"...)
+}
+
+// appendCookieValue appends the value of the one Cookie header a request
+// with the jar's (non-empty) cookies carries: the first --header Cookie
+// value, then the jar's, as Request.AddCookie merges them.
+func (t *target) appendCookieValue(b []byte, jar []*http.Cookie) []byte {
+	if len(t.userCookie) > 0 && t.userCookie[0] != "" {
+		// AddCookie keeps the first Cookie value and appends to it.
+		b = append(b, t.userCookie[0]...)
+		b = append(b, "; "...)
+	}
+	for i, c := range jar {
+		if i > 0 {
+			b = append(b, "; "...)
+		}
+		b = appendCookie(b, c)
+	}
+	return b
 }
 
 // cookieValues are the Cookie header values of a request carrying the
@@ -171,18 +179,7 @@ func (t *target) cookieValues(jar []*http.Cookie) []string {
 		}
 		return out
 	}
-	var b []byte
-	if len(t.userCookie) > 0 && t.userCookie[0] != "" {
-		b = append(b, t.userCookie[0]...)
-		b = append(b, "; "...)
-	}
-	for i, c := range jar {
-		if i > 0 {
-			b = append(b, "; "...)
-		}
-		b = appendCookie(b, c)
-	}
-	return []string{string(b)}
+	return []string{string(t.appendCookieValue(nil, jar))}
 }
 
 // appendCookie appends name=value as Request.AddCookie formats it.
