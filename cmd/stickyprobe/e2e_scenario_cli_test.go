@@ -35,6 +35,9 @@ func TestScenarioListAndShow(t *testing.T) {
 			t.Errorf("scenario list lacks %s: %s", b.Name, out)
 		}
 	}
+	if code, _, stderr := runCLI(t, "scenario", "list", "soak"); code != exitUsage || !strings.Contains(stderr, "scenario show soak") {
+		t.Errorf("scenario list soak: exit %d, %q; want 2 pointing at scenario show", code, stderr)
+	}
 	code, out, _ = runCLI(t, "scenario", "show", "restart-smoke")
 	want, err := os.ReadFile("../../scenarios/library/restart-smoke.yaml")
 	if err != nil {

@@ -60,6 +60,9 @@ func scenarioCommand() *cli.Command {
 				Name:  "list",
 				Usage: "list the built-in scenarios",
 				Action: func(c *cli.Context) error {
+					if c.NArg() > 0 {
+						return fmt.Errorf("scenario list takes no argument (to see one: `stickyprobe scenario show %s`)", c.Args().First())
+					}
 					tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 3, ' ', 0)
 					for _, b := range scenarios.Builtins() {
 						fmt.Fprintf(tw, "%s\t%s\n", b.Name, b.Description)
