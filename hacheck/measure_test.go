@@ -111,7 +111,10 @@ func TestMeasuredPostonly(t *testing.T) {
 }
 
 // TestMeasuredMaxidle: a cookie idle longer than `maxidle` is ignored and
-// the user is balanced again with a new cookie: token-reassigned.
+// the user is balanced again with a new cookie: token-reassigned. HAProxy
+// dates cookies in steps of a few seconds and refreshes the date of a
+// cookie still valid, so the test polls for the move instead of sleeping
+// a fixed time.
 func TestMeasuredMaxidle(t *testing.T) {
 	h, _ := labHAProxy(t, lab.HAProxyConfig{Cookie: "SERVERID insert indirect nocache maxidle 1s", ServerCookies: true})
 	be, sc, _ := get(t, h, "GET", "")
@@ -119,23 +122,28 @@ func TestMeasuredMaxidle(t *testing.T) {
 		t.Fatalf("Set-Cookie %q", sc)
 	}
 	ck := strings.SplitN(sc[0], ";", 2)[0]
+	set := time.Now()
 	if be2, sc2, _ := get(t, h, "GET", ck); be2 != be || len(sc2) != 0 {
 		t.Fatalf("within maxidle: %s %q, want %s and no new cookie", be2, sc2, be)
 	}
-	time.Sleep(2500 * time.Millisecond)
-	moved, reset := 0, 0
-	for i := 0; i < 3; i++ { // round robin: at least one of three lands elsewhere
-		be2, sc2, _ := get(t, h, "GET", ck)
-		if be2 != be {
-			moved++
-		}
-		if len(sc2) == 1 && sc2[0] != sc[0] {
-			reset++
+	refreshed := 0
+	for deadline := set.Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		be2, sc2, _ := get(t, h, "GET", ck) // the same old cookie every time
+		switch {
+		case be2 == be && len(sc2) == 1:
+			refreshed++ // same server, the cookie's date renewed
+		case be2 != be:
+			if len(sc2) != 1 || !strings.HasPrefix(sc2[0], "SERVERID=s") || strings.HasPrefix(sc2[0], ck) {
+				t.Fatalf("moved to %s without a new cookie: %q", be2, sc2)
+			}
+			if since := time.Since(set); since < time.Second {
+				t.Fatalf("moved %v after the cookie was set, before maxidle 1s", since)
+			}
+			t.Logf("maxidle 1s: the cookie was ignored %v after it was set (%d refreshes before)", time.Since(set).Round(100*time.Millisecond), refreshed)
+			return
 		}
 	}
-	if moved == 0 || reset != 3 {
-		t.Errorf("after 2.5 s idle with maxidle 1s: %d of 3 moved, %d got a new cookie; want some moved, 3 new cookies", moved, reset)
-	}
+	t.Fatal("a cookie idle for 15 s with maxidle 1s still pinned its user")
 }
 
 // TestMeasuredSameSiteNone: HAProxy sends attr "SameSite=None" without
