@@ -73,6 +73,9 @@ type Report struct {
 	// node) and the backends that answered them.
 	Frontends   map[string]Frontend `json:"frontends"`
 	BackendLoss *BackendLoss        `json:"backend_loss,omitempty"` // backends that went away, and the sessions moved off them
+	// HAProxyConfig is what the HAProxy config given to the run says
+	// (run --haproxy-config); nil without one.
+	HAProxyConfig *HAProxyConfig `json:"haproxy_config,omitempty"`
 }
 
 // Counts are about the measured sessions; requests and errors count every

@@ -34,7 +34,7 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --token source --source-ips 127.0.0.2-127.0.0.41 http://127.0.0.1:8080/\n" +
 			"   stickyprobe run --burst 6 --http2 https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags:                  append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag()), profileFlags()...),
+		Flags:                  append(append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag()), profileFlags()...), haproxyConfigFlag()),
 		UseShortOptionHandling: true, // -vv
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
@@ -68,6 +68,9 @@ func runCommand() *cli.Command {
 			if prom != nil {
 				out.observe = prom.add
 			}
+			if err := haproxyConfigHook(c, &spec, &out); err != nil {
+				return err
+			}
 			stopProfiles, err := startProfiles(c)
 			if err != nil {
 				return err
@@ -100,6 +103,10 @@ type outputs struct {
 	resume        *stateFile // --resume: sessions to continue
 	stdin         io.Reader  // for pause phases
 	interactive   bool       // stdin is a terminal, so a pause phase can wait for Enter
+
+	// annotate adds to the closed report before it is written, e.g.
+	// --haproxy-config's findings; nil = nothing.
+	annotate func(*report.Report)
 }
 
 // unreachableAfter stops a run whose first requests all fail to connect:
@@ -202,6 +209,9 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	runInfo.Truncated = errors.Is(runErr, probe.ErrMaxDuration)
 	sinkErr := sink.close(runInfo) // the trailer: what a replay needs to print this very report
 	rep := summary.Close(runInfo)
+	if out.annotate != nil {
+		out.annotate(rep)
+	}
 	if err := writeReports(rep, out); err != nil {
 		return rep, withCode(exitCannotRun, "%v", err)
 	}

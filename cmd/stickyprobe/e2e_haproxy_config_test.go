@@ -1,0 +1,83 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stickyprobe/stickyprobe/report"
+)
+
+// TestRunHAProxyConfigJoin: a probe of the no-server-cookie lab config,
+// given that very config, ties its no-token sessions to the server lines
+// in the table, the JSON and the hints, and names the served backend.
+func TestRunHAProxyConfigJoin(t *testing.T) {
+	h := startLB(t, preset(t, "no-server-cookie"))
+	cfgPath := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(cfgPath, []byte(h.Config()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := probeRun(t, append([]string{"--sessions", "20", "--requests", "4", "--haproxy-config", cfgPath}, hostArgs(h)...)...)
+	rep := res.mustReport(t)
+	if res.code != exitFail || rep.Causes[report.CauseNoToken] == 0 {
+		t.Fatalf("exit %d, causes %v\n%s", res.code, rep.Causes, res.stdout)
+	}
+	hc := rep.HAProxyConfig
+	if hc == nil || len(hc.Served) != 1 || hc.Served[0].Backend != "be_app" || !strings.Contains(hc.Served[0].Rule, "default_backend be_app") {
+		t.Fatalf("haproxy_config %+v", hc)
+	}
+	fs := hc.Findings[report.CauseNoToken]
+	if len(fs) != 1 || fs[0].ID != "server-without-cookie" || len(fs[0].Servers) != 3 {
+		t.Fatalf("no-token findings %+v", fs)
+	}
+	want := cfgPath + ":22-24 servers server1..server3 of backend be_app have no `cookie` value (server-without-cookie). "
+	if hint := rep.Hints[report.CauseNoToken]; !strings.HasPrefix(hint, want) || !strings.Contains(hint, report.CauseNoToken.Hint()) {
+		t.Errorf("hint %q\nwant it to start with %q", hint, want)
+	}
+	if !strings.Contains(res.stdout, "the URL is served by backend be_app") || !strings.Contains(res.stdout, "hint for no-token: "+cfgPath+":22-24") {
+		t.Errorf("table:\n%s", res.stdout)
+	}
+	lines := strings.Split(h.Config(), "\n")
+	if !strings.HasPrefix(strings.TrimSpace(lines[21]), "server server1 ") || !strings.HasPrefix(strings.TrimSpace(lines[23]), "server server3 ") {
+		t.Errorf("lines 22-24 of the config are not the servers: %q", lines[21:24])
+	}
+}
+
+// TestRunHAProxyConfigLossDefault: --on-backend-loss follows the config
+// unless given: balance source alone is failover-return, option
+// redispatch failover-stay.
+func TestRunHAProxyConfigLossDefault(t *testing.T) {
+	for _, tt := range []struct {
+		preset string
+		want   report.LossPolicy
+		args   []string
+	}{
+		{"source", report.LossFailoverReturn, []string{"--token", "source", "--source-ips", "127.0.0.2-127.0.0.21"}},
+		{"redispatch", report.LossFailoverStay, nil},
+		{"source", report.LossStrict, []string{"--token", "source", "--source-ips", "127.0.0.2-127.0.0.21", "--on-backend-loss", "strict"}},
+	} {
+		h := startLB(t, preset(t, tt.preset))
+		cfgPath := filepath.Join(t.TempDir(), "haproxy.cfg")
+		if err := os.WriteFile(cfgPath, []byte(h.Config()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args := append(append([]string{"--sessions", "20", "--requests", "3", "--haproxy-config", cfgPath}, tt.args...), hostArgs(h)...)
+		rep := probeRun(t, args...).mustReport(t)
+		if rep.Thresholds.OnBackendLoss != tt.want || rep.HAProxyConfig == nil || rep.HAProxyConfig.OnBackendLoss == "" {
+			t.Errorf("%s %v: on_backend_loss %s, want %s; haproxy_config %+v", tt.preset, tt.args, rep.Thresholds.OnBackendLoss, tt.want, rep.HAProxyConfig)
+		}
+		h.Stop()
+	}
+}
+
+func TestRunHAProxyConfigUnreadable(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.cfg")
+	if err := os.WriteFile(bad, []byte("frontend fe\n    bind \":80\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "run", "--haproxy-config", bad, "http://127.0.0.1:1/")
+	if code != exitUsage || !strings.Contains(errOut, "--haproxy-config: "+bad+":2: unmatched quote") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
