@@ -17,15 +17,16 @@ import (
 //     backend with share p of them is missed K times in a row with
 //     probability (1-p)^K. K is the smallest with that below 0.1%
 //     (about 18 with three even backends).
-//   - the departure: two or more of its sessions moved off it, none of
-//     its sessions had moved before, and the sessions pinned elsewhere
-//     stayed.
+//   - the departure: two or more of its sessions, each answered by it at
+//     least twice, moved off it, and none of its sessions had moved
+//     before.
 //   - the move itself: a session left it on a response far slower than
 //     the run's typical one (the LB retried, then redispatched), or right
 //     after its requests failed.
 //
 // Every kind but the LB's own word also needs the sessions pinned to the
-// other backends to have stayed (at most one in ten moved): a load
+// other backends to have stayed (at least minOthers of them judged, at
+// most one in ten moved): a load
 // balancer without persistence moves sessions off every backend, which is
 // no loss of one.
 
@@ -36,6 +37,10 @@ const lossMissed = 0.001
 // minLossDraws is the fewest unpinned responses from which a backend's
 // share is trusted for the control evidence.
 const minLossDraws = 10
+
+// minOthers is the fewest sessions pinned to other backends, judged, from
+// which their staying shows that the LB keeps persistence.
+const minOthers = 5
 
 // slowMove: a move at least this much slower than the run's median, and
 // three times its 90th percentile, is the LB's retries and redispatch
@@ -87,7 +92,8 @@ type openSilence struct {
 	share          float64 // its share of the unpinned responses before
 	drawsAt        int64   // when the k-th came (Unix ns); 0 not yet
 	moved          int32   // measured sessions that moved off it
-	secondAt       int64   // end of the second move off it
+	settled        int32   // of them, sessions pinned to it that it had answered twice, on their first move
+	secondAt       int64   // end of the second such move
 	slowAt, errAt  int64   // first slow move off it, first move after errors
 	stickyBefore   bool    // none of its sessions had moved before the first move off it
 	judged, broken int32   // sessions pinned elsewhere, judged and moved, at the latest move off it
@@ -155,10 +161,17 @@ func (s *Summary) departed(st *sessionState, end int64, lat time.Duration) {
 	o := &bs.open
 	if o.moved++; o.moved == 1 {
 		o.stickyBefore = bs.broken == 0
-	} else if o.moved == 2 {
-		o.secondAt = end
 	}
-	if o.slowAt == 0 && lat >= max(s.latency.quantile(0.5)+slowMove, 3*s.latency.quantile(0.9)) {
+	if st.pin == st.last && st.moves == 0 && st.identified >= 2 {
+		// It had answered this session at least twice: it was its
+		// backend, not a first landing.
+		if o.settled++; o.settled == 2 {
+			o.secondAt = end
+		}
+	}
+	// A slow move is the LB's retries only if the backend answered
+	// nobody while they went on.
+	if o.slowAt == 0 && end-int64(lat) >= o.from && lat >= max(s.latency.quantile(0.5)+slowMove, 3*s.latency.quantile(0.9)) {
 		o.slowAt = end
 	}
 	if o.errAt == 0 && st.prevFailed {
@@ -217,7 +230,7 @@ func needDraws(p float64, n int) int64 {
 func (l *lossTracker) others(b int32) (judged, broken int32) {
 	for i := range l.backends {
 		p := &l.backends[i]
-		if int32(i) == b || len(p.silences) > 0 || p.open.moved >= 2 && p.open.stickyBefore {
+		if int32(i) == b || len(p.silences) > 0 || p.open.settled >= 2 && p.open.stickyBefore {
 			continue
 		}
 		judged += p.judged
@@ -240,8 +253,8 @@ func (s *Summary) closeSilence(b int32, to int64) {
 	sl := silence{from: o.from, to: to, draws: s.loss.draws - o.draws0, k: o.k, moved: o.moved}
 	at := int64(math.MaxInt64)
 	mark := func(e Evidence, when int64) {
-		if when == 0 {
-			return
+		if when == 0 || to != 0 && to < when {
+			return // none, or the backend answered before it was complete
 		}
 		for i, x := range evidenceOrder {
 			if x == e {
@@ -259,9 +272,9 @@ func (s *Summary) closeSilence(b int32, to int64) {
 	if !o.othersMeasured {
 		judged, broken = s.loss.others(b)
 	}
-	if judged >= 2 && 10*broken <= judged {
+	if judged >= minOthers && 10*broken <= judged {
 		mark(EvidenceControl, o.drawsAt)
-		if o.moved >= 2 && o.stickyBefore {
+		if o.settled >= 2 && o.stickyBefore {
 			mark(EvidenceDeparture, o.secondAt)
 		}
 		mark(EvidenceSlowMove, o.slowAt)
