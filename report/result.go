@@ -157,7 +157,7 @@ func (s *Summary) Close(run Run) *Report {
 	}
 	c := &r.Summary
 	if !s.closed {
-		s.loss.close(s.nStates)
+		s.closeLossTracker()
 	}
 	s.eachState(func(st *sessionState) {
 		if !st.seen {
