@@ -55,14 +55,11 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	if _, err := FindHAProxy(); err != nil {
 		return nil, err
 	}
-	l := &Lab{}
-	for i := 1; i <= n; i++ {
-		b, err := StartBackend(fmt.Sprintf("server%d", i), opts.Backend)
-		if err != nil {
-			return nil, errors.Join(err, l.Close())
-		}
-		l.Backends = append(l.Backends, b)
+	backends, err := StartBackends(n, opts.Backend)
+	if err != nil {
+		return nil, err
 	}
+	l := &Lab{Backends: backends}
 	lb, err := StartHAProxy(ctx, opts.HAProxy, l.Backends)
 	if err != nil {
 		return nil, errors.Join(err, l.Close())

@@ -338,3 +338,20 @@ func waitLogCount(ctx context.Context, p *process, marker string, before int) er
 	}
 	return nil
 }
+
+// FindLB finds the binary of a load balancer kind ("haproxy", "nginx",
+// "caddy", "apache"), or returns that kind's not-found error with install
+// instructions.
+func FindLB(kind string) (string, error) {
+	switch kind {
+	case "haproxy":
+		return FindHAProxy()
+	case "nginx":
+		return FindNginx()
+	case "caddy":
+		return FindCaddy()
+	case "apache":
+		return FindApache()
+	}
+	return "", fmt.Errorf("lab: unknown load balancer kind %q", kind)
+}
