@@ -41,6 +41,16 @@ type HAProxyConfig struct {
 	// StartHAProxy picks PeersPort when it is 0.
 	Peers     bool
 	PeersPort int
+
+	// StatsSocket adds a Runtime API socket to the global section
+	// (`stats socket PATH mode 600 level StatsLevel`), at StatsSocketPath
+	// (StartHAProxy picks a short private one when it is empty; see
+	// HAProxy.StatsSocket). StatsLevel is "operator" (default) or "user",
+	// which HAProxy 2.6 lets see stats and server states but not stick
+	// table contents.
+	StatsSocket     bool
+	StatsSocketPath string
+	StatsLevel      string
 }
 
 // PeersSection is the name of the peers section Peers adds; a stick table
@@ -92,6 +102,10 @@ func (c HAProxyConfig) Render(listenPort int, backends []*Backend) (string, erro
 	if c.Peers && (c.PeersPort < 1 || c.PeersPort > 65535 || (c.PeersPort == listenPort && host == defaultBindAddr)) {
 		return "", fmt.Errorf("lab: peers port %d: want a free port other than the frontend's", c.PeersPort)
 	}
+	stats, err := c.statsLine()
+	if err != nil {
+		return "", err
+	}
 	n := c.Servers
 	if n < 0 || n > len(backends) {
 		return "", fmt.Errorf("lab: Servers=%d but %d backends given", c.Servers, len(backends))
@@ -115,6 +129,10 @@ func (c HAProxyConfig) Render(listenPort int, backends []*Backend) (string, erro
 	line("    # Fail loudly if the port is taken instead of silently sharing it")
 	line("    # with another haproxy (SO_REUSEPORT is HAProxy's default).")
 	line("    noreuseport")
+	if stats != "" {
+		line("    # The Runtime API, for stickyprobe --haproxy-socket.")
+		line("    %s", stats)
+	}
 	line("")
 	line("defaults")
 	line("    mode %s", mode)
