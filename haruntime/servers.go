@@ -44,6 +44,11 @@ type ServerState struct {
 	// last state change, so a change seen by a poll can be dated more
 	// precisely than the poll.
 	SinceChangeS int64 `json:"since_change_s"`
+	// CheckHealth is the health check's counter (srv_check_health), 0 to
+	// rise+fall-1: a settled server sits at the top and goes DOWN after
+	// fall failed checks, but one just started or just back UP sits at
+	// rise and goes DOWN at the first failure (measured on 2.6).
+	CheckHealth int `json:"check_health"`
 }
 
 // State is the server's state in one word: maint and drain (admin) win
@@ -108,7 +113,7 @@ func serverStateRow(f []string, cols map[string]int) (ServerState, error) {
 		Backend: r.str("be_name"), Server: r.str("srv_name"), Addr: r.str("srv_addr"),
 		BackendID: r.num("be_id"), ServerID: r.num("srv_id"), OpState: r.num("srv_op_state"),
 		Admin: r.num("srv_admin_state"), Weight: r.num("srv_uweight"), Port: r.num("srv_port"),
-		SinceChangeS: int64(r.num("srv_time_since_last_change")),
+		SinceChangeS: int64(r.num("srv_time_since_last_change")), CheckHealth: r.num("srv_check_health"),
 	}
 	return s, r.err
 }

@@ -230,10 +230,12 @@ func (c *Client) Lookup(ctx context.Context, table, key string) (TableEntry, boo
 	if err != nil {
 		return TableEntry{}, false, err
 	}
-	if len(ts) != 1 {
+	// HAProxy 2.6 answers a key it does not hold with an empty reply, no
+	// table line.
+	if len(ts) > 1 {
 		return TableEntry{}, false, fmt.Errorf("%s: show table %s key: %w: %d tables in the reply", c.Addr, table, ErrGarbage, len(ts))
 	}
-	if len(ts[0].Entries) == 0 {
+	if len(ts) == 0 || len(ts[0].Entries) == 0 {
 		return TableEntry{}, false, nil
 	}
 	return ts[0].Entries[0], true, nil
