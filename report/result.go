@@ -73,6 +73,7 @@ type Report struct {
 	// node) and the backends that answered them.
 	Frontends   map[string]Frontend `json:"frontends"`
 	BackendLoss *BackendLoss        `json:"backend_loss,omitempty"` // backends that went away, and the sessions moved off them
+	LBState     *LBState            `json:"lb_state,omitempty"`     // what the LB itself said (--haproxy-socket), lbstate.go
 }
 
 // Counts are about the measured sessions; requests and errors count every
