@@ -74,6 +74,7 @@ type Report struct {
 	Frontends   map[string]Frontend `json:"frontends"`
 	BackendLoss *BackendLoss        `json:"backend_loss,omitempty"` // backends that went away, and the sessions moved off them
 	Notes       *Notes              `json:"notes,omitempty"`        // error reasons, the probe's own errors, redirects
+	LBState     *LBState            `json:"lb_state,omitempty"`     // what the LB itself said (--haproxy-socket), lbstate.go
 }
 
 // Counts are about the measured sessions; requests and errors count every
