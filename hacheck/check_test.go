@@ -289,3 +289,17 @@ func TestHAProxyCheckFindings(t *testing.T) {
 		t.Errorf("appsession: %+v", fs)
 	}
 }
+
+func TestPointer(t *testing.T) {
+	bad := head + "backend be\n    cookie S insert indirect nocache\n    server a 127.0.0.1:1\n    server b 127.0.0.1:2\n    ignore-persist if { path_beg /s }\n"
+	if got := Pointer([]string{bad}, nil); got != "haproxy.cfg:11-12 server-without-cookie" {
+		t.Errorf("errors before info: %q", got)
+	}
+	good := head + "backend be\n    cookie S insert indirect nocache\n    server a 127.0.0.1:1 cookie a\n    server b 127.0.0.1:2 cookie b\n"
+	if got := Pointer([]string{good, good}, nil); got != "clean" {
+		t.Errorf("clean: %q", got)
+	}
+	if got := Pointer([]string{good, "global\n x \"y\n"}, nil); got != "node2.cfg:2: unmatched quote" {
+		t.Errorf("unparseable: %q", got)
+	}
+}

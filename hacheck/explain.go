@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stickyprobe/stickyprobe/hacfg"
 	"github.com/stickyprobe/stickyprobe/report"
 )
 
@@ -126,4 +127,34 @@ func Causes(fs []Finding) []report.Cause {
 		}
 	}
 	return out
+}
+
+// Pointer is the place check-config points at first in configs given as
+// text (one per LB node: haproxy.cfg, or node1.cfg, node2.cfg, ...):
+// "haproxy.cfg:22-24 server-without-cookie", or "clean". Errors come first,
+// then warnings, then info; a config that does not parse says where.
+func Pointer(texts []string, u *url.URL) string {
+	var cfgs []*hacfg.Config
+	for i, text := range texts {
+		name := "haproxy.cfg"
+		if len(texts) > 1 {
+			name = fmt.Sprintf("node%d.cfg", i+1)
+		}
+		cfg, err := hacfg.Parse(name, []byte(text), hacfg.Options{})
+		if err != nil {
+			return err.Error()
+		}
+		cfgs = append(cfgs, cfg)
+	}
+	fs := Check(cfgs, Options{URL: u})
+	if len(fs) == 0 {
+		return "clean"
+	}
+	best := fs[0]
+	for _, f := range fs[1:] {
+		if f.Severity.rank() < best.Severity.rank() {
+			best = f
+		}
+	}
+	return best.Pos() + " " + best.ID
 }
