@@ -303,3 +303,24 @@ func TestPointer(t *testing.T) {
 		t.Errorf("unparseable: %q", got)
 	}
 }
+
+// TestShopExample is the README's example: its findings, places and the
+// backend its URL reaches.
+func TestShopExample(t *testing.T) {
+	res, cfgs, err := CheckFiles(context.Background(), []string{"testdata/shop.cfg"}, FileOptions{Ignore: []string{"no-persistence@be_static"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.Pos()+" "+f.ID+" "+f.Backend)
+	}
+	want := []string{"testdata/shop.cfg:8 redispatch be_shop", "testdata/shop.cfg:8 redispatch be_api",
+		"testdata/shop.cfg:24 secure-without-ssl be_shop", "testdata/shop.cfg:31-33 server-without-cookie be_api"}
+	if !slices.Equal(got, want) || res.Silenced != 1 || res.HAProxy == "" {
+		t.Errorf("findings %q (silenced %d, haproxy %q)\nwant %q", got, res.Silenced, res.HAProxy, want)
+	}
+	if s := ServedBy(cfgs[0], mustURL("http://api.shop.example/cart")); s.Backend != "be_api" {
+		t.Errorf("served %+v", s)
+	}
+}

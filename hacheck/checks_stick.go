@@ -178,6 +178,6 @@ func checkRedispatch(b *backendView, _ Options) []Finding {
 	f := b.finding("redispatch", SevInfo, l)
 	f.Cause = report.CauseTokenReassigned
 	f.Problem = fmt.Sprintf("%s has `option redispatch` (%s): when a user's server goes away HAProxy moves the user and keeps them on the new server", f.Section, l.Pos())
-	f.Fix = "nothing to fix: probe it with `--on-backend-loss failover-stay` (the default that `run --haproxy-config` picks)"
+	f.Fix = "none needed; probe it with `--on-backend-loss failover-stay`, which `run --haproxy-config` picks from this line"
 	return []Finding{f}
 }
