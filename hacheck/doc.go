@@ -7,8 +7,9 @@
 // What the findings say HAProxy does was measured against HAProxy 2.6.12
 // (see measure_test.go): servers without a cookie value get the cookie
 // expired on every response, `postonly` never pins a GET, `maxidle`
-// rebalances an idle user with a new cookie, map-based hashing moves
-// users of healthy servers when one goes down.
+// rebalances an idle user with a new cookie, `nocache` is what marks a
+// cacheable response private, map-based hashing moves users of healthy
+// servers when one goes down.
 //
 // Explain joins findings to a probe report: it adds the findings behind
 // each cause to that cause's hint, and Route says which backend served a

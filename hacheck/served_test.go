@@ -116,6 +116,12 @@ func freePort(t *testing.T) int {
 // ends, once it accepts connections on port.
 func startRawHAProxy(t *testing.T, text string, port int) {
 	t.Helper()
+	t.Cleanup(startRawHAProxyStoppable(t, text, port))
+}
+
+// startRawHAProxyStoppable is startRawHAProxy that returns its stop.
+func startRawHAProxyStoppable(t *testing.T, text string, port int) (stop func()) {
+	t.Helper()
 	bin, err := lab.FindHAProxy()
 	if err != nil {
 		t.Fatal(err)
@@ -131,12 +137,14 @@ func startRawHAProxy(t *testing.T, text string, port int) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
+	stop = func() { cancel(); cmd.Wait() }
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
-			return
+			return stop
 		}
 	}
+	stop()
 	t.Fatalf("haproxy did not listen on %d:\n%s", port, out.String())
+	return nil
 }
