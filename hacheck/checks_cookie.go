@@ -3,6 +3,7 @@ package hacheck
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stickyprobe/stickyprobe/report"
 )
@@ -189,15 +190,15 @@ func checkCookieLifetime(b *backendView, opts Options) []Finding {
 	var out []Finding
 	for _, lim := range []struct {
 		name string
-		d    bool
-		v    any
-	}{{"maxidle", c.maxidleAt && c.maxidle < opts.Think, c.maxidle}, {"maxlife", c.maxlifeAt && c.maxlife < opts.Think, c.maxlife}} {
-		if !lim.d {
+		set  bool
+		d    time.Duration
+	}{{"maxidle", c.maxidleAt, c.maxidle}, {"maxlife", c.maxlifeAt, c.maxlife}} {
+		if !lim.set || lim.d >= opts.Think {
 			continue
 		}
 		f := b.finding("cookie-"+lim.name+"-short", SevWarning, c.line)
 		f.Cause = report.CauseTokenReassigned
-		f.Problem = fmt.Sprintf("the %s cookie's %s %v is shorter than the %v between two requests of a user: measured on HAProxy 2.6, an expired cookie is ignored and the user balanced again with a new one", c.name, lim.name, lim.v, opts.Think)
+		f.Problem = fmt.Sprintf("the %s cookie's %s %v is shorter than the %v between two requests of a user: measured on HAProxy 2.6, an expired cookie is ignored and the user balanced again with a new one", c.name, lim.name, lim.d, opts.Think)
 		f.Fix = "raise `" + lim.name + "` above the longest pause of a real user (minutes, not seconds)"
 		out = append(out, f)
 	}
