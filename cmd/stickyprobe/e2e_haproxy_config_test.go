@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -86,5 +87,44 @@ func TestRunHAProxyConfigUnreadable(t *testing.T) {
 	code, _, errOut := runCLI(t, "run", "--haproxy-config", bad, "http://127.0.0.1:1/")
 	if code != exitUsage || !strings.Contains(errOut, "--haproxy-config: "+bad+":2: unmatched quote") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestScenarioHAProxyConfigKey: a scenario file's haproxy_config (next to
+// it) joins the report as --haproxy-config does, and the file's
+// expect.on_backend_loss wins over what the config implies.
+func TestScenarioHAProxyConfigKey(t *testing.T) {
+	h := startLB(t, preset(t, "redispatch"))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "haproxy.cfg"), []byte(h.Config()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		expect string
+		want   report.LossPolicy
+	}{{"", report.LossFailoverStay}, {"expect: {on_backend_loss: strict}\n", report.LossStrict}} {
+		scenario := filepath.Join(dir, "s.yaml")
+		text := "name: with-config\nsessions: 12\nrequests: 3\nhaproxy_config: haproxy.cfg\n" + tt.expect
+		if err := os.WriteFile(scenario, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		jsonPath := filepath.Join(dir, "r.json")
+		ha := hostArgs(h) // --resolve HOST:PORT:ADDR URL; flags go before the scenario
+		code, _, errOut := runCLI(t, "scenario", "run", "--json", jsonPath, "--rate", "0", ha[0], ha[1], scenario, ha[2])
+		data, err := os.ReadFile(jsonPath)
+		if err != nil {
+			t.Fatalf("exit %d: %v\n%s", code, err, errOut)
+		}
+		var rep report.Report
+		if err := json.Unmarshal(data, &rep); err != nil {
+			t.Fatal(err)
+		}
+		hc := rep.HAProxyConfig
+		if hc == nil || len(hc.Served) != 1 || hc.Served[0].Backend != "be_app" || hc.Files[0] != filepath.Join(dir, "haproxy.cfg") {
+			t.Fatalf("haproxy_config %+v (exit %d, %s)", hc, code, errOut)
+		}
+		if rep.Thresholds.OnBackendLoss != tt.want || hc.OnBackendLoss != report.LossFailoverStay {
+			t.Errorf("%q: on_backend_loss %s (config implies %s), want %s", tt.expect, rep.Thresholds.OnBackendLoss, hc.OnBackendLoss, tt.want)
+		}
 	}
 }

@@ -97,7 +97,7 @@ func scenarioCommand() *cli.Command {
 					"think time keep them. --exec NAME=COMMAND replaces the command of exec phase NAME.\n\n" +
 					exitCodesHelp,
 				Flags: append(append(append(probeFlags(), outputFlags()...), stateFlags()...),
-					&cli.StringSliceFlag{Name: "exec", Category: catLoad, Usage: "`PHASE=COMMAND`: run COMMAND in exec phase PHASE instead of the file's (repeatable)"}),
+					&cli.StringSliceFlag{Name: "exec", Category: catLoad, Usage: "`PHASE=COMMAND`: run COMMAND in exec phase PHASE instead of the file's (repeatable)"}, haproxyConfigFlag()),
 				Action: scenarioRunAction,
 			},
 		},
@@ -151,6 +151,9 @@ func scenarioRunAction(c *cli.Context) error {
 		progress: !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
 	}
 	stateOutputs(c, &out, resume)
+	if err := scenarioHAProxyConfig(c, f, &spec, &out); err != nil {
+		return err
+	}
 	_, err = execute(c.Context, spec, out)
 	return err
 }
