@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 
 	"github.com/stickyprobe/stickyprobe/hacfg"
 	"github.com/stickyprobe/stickyprobe/hacheck"
@@ -107,21 +106,9 @@ func writeCheckConfig(c *cli.Context, res *hacheck.Result) error {
 			return err
 		}
 	default:
-		if err := writeFileWith(path, func(w io.Writer) error { return hacheck.JSON(w, res) }); err != nil {
+		if err := writeFile(path, false, func(w io.Writer) error { return hacheck.JSON(w, res) }); err != nil {
 			return fmt.Errorf("--json: %w", err)
 		}
 	}
 	return hacheck.Table(tableTo, res)
-}
-
-func writeFileWith(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

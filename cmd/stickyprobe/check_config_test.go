@@ -86,3 +86,25 @@ func TestCheckConfigJSON(t *testing.T) {
 		t.Errorf("findings %+v", res.Findings)
 	}
 }
+
+// TestCheckConfigJSONFile: --json FILE writes the findings there and the
+// table to stdout; two nodes that disagree are compared.
+func TestCheckConfigJSONFile(t *testing.T) {
+	node := checkConfigHead + "backend be_api\n    cookie SERVERID insert indirect nocache\n    server api1 127.0.0.1:9001 cookie %s\n    server api2 127.0.0.1:9002 cookie a2\n"
+	lb1 := writeCfg(t, "lb1.cfg", strings.Replace(node, "%s", "a1", 1))
+	lb2 := writeCfg(t, "lb2.cfg", strings.Replace(node, "%s", "x1", 1))
+	out := filepath.Join(t.TempDir(), "findings.json")
+	code, stdout, _ := runCLI(t, "check-config", "--no-haproxy", "--json", out, lb1, lb2)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res hacheck.Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	if code != 1 || len(res.Findings) != 1 || res.Findings[0].ID != "cookie-value-differs" || res.Findings[0].File != lb2 || res.Findings[0].Line != 11 ||
+		res.NoCheck != "--no-haproxy" || !strings.Contains(stdout, "cookie-value-differs") {
+		t.Errorf("exit %d, %+v\n%s", code, res, stdout)
+	}
+}
