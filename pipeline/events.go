@@ -20,6 +20,7 @@ type eventsSink struct {
 	temp    *os.File // the HAR's private copy, when the user's is not a file
 	harFrom string   // the file the HAR is read from; "" when no HAR
 	name    string   // for messages: the path, or "-"
+	done    func()   // the file is complete: a forced exit no longer names it
 	err     error    // the first write error; later events are dropped
 }
 
@@ -30,7 +31,7 @@ func newEventsSink(op *opened, o Outputs, stdout io.Writer, h report.EventsHeade
 	if o.Events == "" && !har {
 		return nil, nil
 	}
-	s := &eventsSink{file: op.events, name: o.Events}
+	s := &eventsSink{file: op.events, name: o.Events, done: op.eventsDone}
 	var writers []io.Writer
 	add := func(w io.Writer) {
 		lw := newLineWriter(w)
@@ -93,6 +94,9 @@ func (s *eventsSink) Close(res *Result) error {
 	}
 	if s.err != nil {
 		return fmt.Errorf("writing events to %s: %w", OrDash(s.name), s.err)
+	}
+	if s.done != nil {
+		s.done()
 	}
 	return nil
 }

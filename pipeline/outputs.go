@@ -36,9 +36,11 @@ const (
 type opened struct {
 	files  []openedFile
 	events *os.File
-	state  *atomicfile.File
-	prom   *atomicfile.File
-	stdout string // the output that writes to stdout, "" for the table
+	// eventsDone ends the forced exit's watch on the events file.
+	eventsDone func()
+	state      *atomicfile.File
+	prom       *atomicfile.File
+	stdout     string // the output that writes to stdout, "" for the table
 }
 
 type openedFile struct {
@@ -160,6 +162,7 @@ func (o Outputs) open() (*opened, error) {
 		if op.events, err = createStream(o.Events, o.Private); err != nil {
 			return fail(OutputEvents, o.Events, err)
 		}
+		op.eventsDone = atomicfile.Watch("--events " + o.Events + " (no trailer: it replays as an interrupted run)")
 	}
 	return op, nil
 }
@@ -178,6 +181,7 @@ func (op *opened) abort() {
 	}
 	if op.events != nil {
 		op.events.Close()
+		op.eventsDone()
 	}
 }
 

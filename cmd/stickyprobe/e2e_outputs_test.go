@@ -139,7 +139,7 @@ func findCommand(t *testing.T, path ...string) *cli.Command {
 // and valid, so an output flag can never again be accepted and ignored.
 func TestEveryOutputIsWritten(t *testing.T) {
 	h := startLB(t, preset(t, "textbook"))
-	load := []string{"--sessions", "4", "--requests", "3", "--control", "3", "--rate", "0"}
+	load := []string{"--sessions", "4", "--requests", "4", "--control", "6", "--rate", "0"}
 	for _, command := range [][]string{{"run"}, {"scenario", "run"}} {
 		flags := fileOutputFlags(findCommand(t, command...))
 		if len(flags) < 7 {
@@ -171,7 +171,9 @@ func TestEveryOutputIsWritten(t *testing.T) {
 					args = append(args, h.URL())
 				}
 				code, stdout, stderr := runCLI(t, args...)
-				if code != exitPass {
+				// The verdict is the LB's; a small control group may see
+				// no switch by chance. What is tested is the files.
+				if code != exitPass && code != exitInconclusive {
 					t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
 				}
 				if err := outputChecks["table"]("", []byte(stdout)); err != nil {
@@ -183,13 +185,14 @@ func TestEveryOutputIsWritten(t *testing.T) {
 	}
 	t.Run("report", func(t *testing.T) {
 		events := filepath.Join(t.TempDir(), "events.jsonl")
-		if code, out, errOut := runCLI(t, append(append([]string{"run"}, load...), "--quiet", "--events", events, h.URL())...); code != exitPass {
+		code, out, errOut := runCLI(t, append(append([]string{"run"}, load...), "--quiet", "--events", events, h.URL())...)
+		if code != exitPass && code != exitInconclusive {
 			t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
 		}
 		for _, f := range pipeline.Formats {
 			path := filepath.Join(t.TempDir(), f.Name+".out")
-			if code, out, errOut := runCLI(t, "report", "--format", f.Name, "--output", path, events); code != exitPass {
-				t.Fatalf("report --format %s: exit %d\n%s%s", f.Name, code, out, errOut)
+			if c, out, errOut := runCLI(t, "report", "--format", f.Name, "--output", path, events); c != code {
+				t.Fatalf("report --format %s: exit %d, the run's was %d\n%s%s", f.Name, c, code, out, errOut)
 			}
 			checkFiles(t, map[string]string{f.Name: path})
 		}
@@ -202,7 +205,7 @@ func TestEveryOutputIsWritten(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "m.prom")
 		code, out, errOut := runCLI(t, "monitor", "--cycles", "1", "--every", "100ms", "--listen", "", "--prom-textfile", path,
 			"--sessions", "4", "--requests", "3", "--rate", "0", h.URL())
-		if code != exitPass {
+		if code != exitPass { // a monitor's verdicts are in its metrics
 			t.Fatalf("monitor: exit %d\n%s%s", code, out, errOut)
 		}
 		checkFiles(t, map[string]string{"prom-textfile": path})
@@ -299,16 +302,16 @@ func TestOutputsRefusedBeforeTraffic(t *testing.T) {
 // scenario run honours the trace flags run has: -vv headers, redaction.
 func TestScenarioRunTraceFlags(t *testing.T) {
 	h := startLB(t, preset(t, "textbook"))
-	load := []string{"--sessions", "3", "--requests", "2", "--control", "3", "--rate", "0"}
+	load := []string{"--sessions", "3", "--requests", "2", "--control", "6", "--rate", "0"}
 	code, _, stderr := runCLI(t, append(append([]string{"scenario", "run", "-vv", "--header", "X-Api-Key: k-s3cr3t", "--redact-header", "X-Api-Key"}, load...), "smoke", h.URL())...)
-	if code != exitPass || !strings.Contains(stderr, "    > GET ") || !strings.Contains(stderr, "    < HTTP/1.1 200") {
+	if code == exitUsage || !strings.Contains(stderr, "    > GET ") || !strings.Contains(stderr, "    < HTTP/1.1 200") {
 		t.Errorf("-vv: exit %d, no headers on stderr:\n%.2000s", code, stderr)
 	}
 	if strings.Contains(stderr, "k-s3cr3t") || !strings.Contains(stderr, "> X-Api-Key: ") {
 		t.Errorf("--redact-header X-Api-Key: the value is in clear or the header is missing:\n%.2000s", stderr)
 	}
 	code, _, stderr = runCLI(t, append(append([]string{"scenario", "run", "--show-secrets"}, load...), "smoke", h.URL())...)
-	if code != exitPass || !strings.Contains(stderr, "WARNING: --show-secrets") {
+	if code == exitUsage || !strings.Contains(stderr, "WARNING: --show-secrets") {
 		t.Errorf("--show-secrets: exit %d, no warning: %s", code, stderr)
 	}
 }
