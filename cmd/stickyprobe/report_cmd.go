@@ -50,23 +50,24 @@ func reportAction(c *cli.Context) error {
 	if c.Bool("har-all") && format.Name != "har" {
 		return fmt.Errorf("--har-all: only with --format har")
 	}
-	var out *atomicfile.File
-	var rp *report.Replay
-	var in pipeline.Input
-	err := readInput(c.Context, func() (err error) {
-		if rp, err = report.OpenReplay(c.Args().Slice()...); err != nil {
-			return err // a usage error: the input is not what report reads
+	in, err := readInput(c.Context, func() (in pipeline.Input, err error) {
+		rp, err := report.OpenReplay(c.Args().Slice()...)
+		if err != nil {
+			return in, err // a usage error: the input is not what report reads
 		}
+		in.Events = rp
 		in.Report, in.Summary, err = rp.Report()
-		return err
+		return in, err
 	})
 	if err != nil {
 		return err
 	}
+	rp := in.Events.(*report.Replay)
+	var out *atomicfile.File
 	for _, w := range rp.Warnings() {
 		fmt.Fprintf(c.App.ErrWriter, "stickyprobe: warning: %s\n", w)
 	}
-	in.Events, in.HAR = rp, rp.HAROptions(c.Bool("har-all"))
+	in.HAR = rp.HAROptions(c.Bool("har-all"))
 	if path := c.String("output"); path != "" && path != "-" {
 		mode := os.FileMode(0o644)
 		if !in.HAR.Redacted {

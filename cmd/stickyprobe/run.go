@@ -132,11 +132,7 @@ func resumeInto(c *cli.Context, spec *scenarios.Spec) (*pipeline.State, error) {
 	if path == "" {
 		return nil, nil
 	}
-	var st *pipeline.State
-	err := readInput(c.Context, func() (err error) {
-		st, err = pipeline.LoadState(path)
-		return err
-	})
+	st, err := readInput(c.Context, func() (*pipeline.State, error) { return pipeline.LoadState(path) })
 	if err != nil {
 		return nil, err
 	}
@@ -192,14 +188,22 @@ func runExit(res *pipeline.Result, err error) error {
 // signal is honoured meanwhile: a FIFO with no writer blocks open(2)
 // forever, and the first Ctrl-C or SIGTERM must still stop the process.
 // The read goes on in the background; the process is about to exit.
-func readInput(ctx context.Context, read func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- read() }()
+func readInput[T any](ctx context.Context, read func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := read()
+		done <- result{v, err}
+	}()
 	select {
-	case err := <-done:
-		return err
+	case r := <-done:
+		return r.v, r.err
 	case <-ctx.Done():
-		return withCode(exitInterrupted, "interrupted while reading the input")
+		var zero T
+		return zero, withCode(exitInterrupted, "interrupted while reading the input")
 	}
 }
 

@@ -107,12 +107,7 @@ func scenarioRunAction(c *cli.Context) error {
 // looks like a path is one, so a file called like a built-in needs ./.
 func loadScenario(ctx context.Context, arg string) (*scenarios.File, error) {
 	if strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
-		var f *scenarios.File
-		err := readInput(ctx, func() (err error) {
-			f, err = scenarios.Load(arg)
-			return err
-		})
-		return f, err
+		return readInput(ctx, func() (*scenarios.File, error) { return scenarios.Load(arg) })
 	}
 	f, _, err := scenarios.LookupBuiltin(arg)
 	return f, err
