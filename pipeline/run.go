@@ -247,7 +247,7 @@ func SummaryOptions(spec scenarios.Spec) report.Options {
 		ExpectSpread:  spec.Token.Kind == scenarios.TokenNone,
 		CookieToken:   spec.Token.Kind == scenarios.TokenCookie || spec.Token.Kind == scenarios.TokenAuto,
 		SourceToken:   spec.Token.Kind == scenarios.TokenSource,
-		OnBackendLoss: report.LossPolicy(spec.OnBackendLoss),
+		OnBackendLoss: spec.OnBackendLoss,
 		MinBackends:   spec.MinBackends,
 		MaxImbalance:  spec.MaxImbalance,
 	}
