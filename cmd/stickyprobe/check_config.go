@@ -3,8 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
+	"os"
 
 	"github.com/stickyprobe/stickyprobe/hacfg"
 	"github.com/stickyprobe/stickyprobe/hacheck"
@@ -106,9 +106,23 @@ func writeCheckConfig(c *cli.Context, res *hacheck.Result) error {
 			return err
 		}
 	default:
-		if err := writeFile(path, false, func(w io.Writer) error { return hacheck.JSON(w, res) }); err != nil {
+		if err := writeFindings(path, res); err != nil {
 			return fmt.Errorf("--json: %w", err)
 		}
 	}
 	return hacheck.Table(tableTo, res)
+}
+
+// writeFindings writes the JSON to path (created or truncated, 0644: the
+// findings hold no secret, dynamic-cookie-key values are never printed).
+func writeFindings(path string, res *hacheck.Result) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := hacheck.JSON(f, res); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stickyprobe/stickyprobe/hacfg"
 	"github.com/stickyprobe/stickyprobe/hacheck"
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
 )
@@ -17,30 +18,26 @@ func haproxyConfigFlag() cli.Flag {
 			"(option redispatch: failover-stay; hashing alone: failover-return)"}
 }
 
-// haproxyConfigHook reads --haproxy-config before the run: a config that
-// cannot be read stops the run (exit 2, naming file:line); one that can
-// sets the default --on-backend-loss and annotates the report.
-func haproxyConfigHook(c *cli.Context, spec *scenarios.Spec, out *outputs) error {
-	return applyHAProxyConfig(c, c.StringSlice("haproxy-config"), "--haproxy-config", c.IsSet("on-backend-loss"), spec, out)
-}
-
-// scenarioHAProxyConfig is haproxyConfigHook for `scenario run`: the
-// file's haproxy_config unless --haproxy-config is given; a loss policy
-// the file or a flag sets wins over the config's.
-func scenarioHAProxyConfig(c *cli.Context, f *scenarios.File, spec *scenarios.Spec, out *outputs) error {
+// haproxyConfigHook reads the HAProxy config before the run: for `run`
+// --haproxy-config, for `scenario run` the flag or else the file's
+// haproxy_config. A config that cannot be read stops the run (exit 2,
+// naming file:line); one that can sets the default --on-backend-loss (a
+// flag or the file's expect.on_backend_loss wins) and annotates the
+// report.
+func haproxyConfigHook(c *cli.Context, f *scenarios.File, spec *scenarios.Spec, opts *pipeline.Options) error {
 	files, what := c.StringSlice("haproxy-config"), "--haproxy-config"
-	if len(files) == 0 {
-		files, what = f.HAProxyConfig, fmt.Sprintf("%s:%d: haproxy_config", f.Source, f.HAProxyConfigLine)
+	lossSet := c.IsSet("on-backend-loss")
+	if f != nil {
+		lossSet = lossSet || f.LossPolicySet
+		if len(files) == 0 {
+			files, what = f.HAProxyConfig, fmt.Sprintf("%s:%d: haproxy_config", f.Source, f.HAProxyConfigLine)
+		}
 	}
-	return applyHAProxyConfig(c, files, what, c.IsSet("on-backend-loss") || f.LossPolicySet, spec, out)
-}
-
-func applyHAProxyConfig(c *cli.Context, files []string, what string, lossSet bool, spec *scenarios.Spec, out *outputs) error {
 	if len(files) == 0 || len(spec.URLs) == 0 {
 		return nil
 	}
-	opts := hacheck.FileOptions{Options: hacheck.Options{Think: spec.Think, Sessions: spec.Sessions}}
-	j, err := hacheck.Prepare(c.Context, files, spec.URLs[0], opts)
+	fo := hacheck.FileOptions{Options: hacheck.Options{Think: spec.Think, Sessions: spec.Sessions}}
+	j, err := hacheck.Prepare(c.Context, files, spec.URLs[0], fo)
 	var pe *hacfg.Error
 	if errors.As(err, &pe) {
 		return withCode(exitUsage, "%s: %v", what, pe)
@@ -51,6 +48,6 @@ func applyHAProxyConfig(c *cli.Context, files []string, what string, lossSet boo
 	if !lossSet && j.Loss != "" {
 		spec.OnBackendLoss = scenarios.LossPolicy(j.Loss)
 	}
-	out.annotate = j.Annotate
+	opts.Annotate = append(opts.Annotate, j.Annotate)
 	return nil
 }
