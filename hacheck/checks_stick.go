@@ -113,7 +113,7 @@ func (b *backendView) tableLimits(t stickTable, opts Options) []Finding {
 	if d, ok := parseTime(t.expireD); ok && opts.Think > 0 && d < opts.Think {
 		f := b.finding("stick-expire-short", SevWarning, t.line)
 		f.Cause = report.CauseTokenIgnored
-		f.Problem = fmt.Sprintf("the stick table of %s expires entries after %s, less than the %v between two requests of a user", b.sec.Name, t.expireD, opts.Think)
+		f.Problem = fmt.Sprintf("the stick table of %s expires entries after %s, less than the %v between two requests of a user: measured on HAProxy 2.6, the user is then balanced again", b.sec.Name, t.expireD, opts.Think)
 		f.Fix = "raise `expire` above the longest pause of a real user"
 		out = append(out, f)
 	}

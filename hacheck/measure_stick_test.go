@@ -111,3 +111,23 @@ func TestMeasuredStickTableFull(t *testing.T) {
 	}
 	t.Logf("size 2, 6 users: the first 4 kept their server %d times, the last 2 %d", early, last)
 }
+
+// TestMeasuredStickExpire: an entry idle longer than `expire` is gone; its
+// user is balanced again.
+func TestMeasuredStickExpire(t *testing.T) {
+	h := stickLab(t, "stick-table type string len 64 size 1k expire 1s")
+	var users [][2]string
+	for i := 0; i < 3; i++ {
+		be, ck := appSession(t, h)
+		users = append(users, [2]string{be, ck})
+	}
+	get(t, h, "GET", "")
+	if n := pinned(t, h, users); n != 3 {
+		t.Fatalf("within expire: %d of 3 kept their server", n)
+	}
+	time.Sleep(2 * time.Second)
+	get(t, h, "GET", "")
+	if n := pinned(t, h, users); n != 0 {
+		t.Errorf("2 s after, with expire 1s: %d of 3 kept their server, want 0", n)
+	}
+}
