@@ -33,7 +33,11 @@ func Prepare(ctx context.Context, paths []string, u *url.URL, o FileOptions) (*J
 	}
 	j := &Join{Files: paths, Findings: res.Findings, backends: map[string]bool{}}
 	for _, cfg := range cfgs {
-		s := ServedBy(cfg, u)
+		host := o.Host
+		if host == "" {
+			host = u.Host
+		}
+		s := ServedByHost(cfg, u, host)
 		j.Served = append(j.Served, report.ServedBackend{File: cfg.File, Frontend: s.Frontend, Backend: s.Backend, Rule: s.Rule, Note: s.Note})
 		if s.Backend == "" {
 			continue
