@@ -73,6 +73,9 @@ type Report struct {
 	// node) and the backends that answered them.
 	Frontends   map[string]Frontend `json:"frontends"`
 	BackendLoss *BackendLoss        `json:"backend_loss,omitempty"` // backends that went away, and the sessions moved off them
+	// Rejudged lists the thresholds `stickyprobe report` judged the saved
+	// events with instead of the live run's.
+	Rejudged []ThresholdChange `json:"rejudged,omitempty"`
 }
 
 // Counts are about the measured sessions; requests and errors count every

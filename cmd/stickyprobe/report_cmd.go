@@ -24,13 +24,14 @@ func reportCommand() *cli.Command {
 			"   stickyprobe report events.jsonl\n" +
 			"   stickyprobe report --format markdown events.jsonl > ticket.md\n" +
 			"   stickyprobe report --format har --output broken.har events.jsonl\n" +
-			"   stickyprobe report eu-west.jsonl us-east.jsonl ap-south.jsonl\n\n" +
+			"   stickyprobe report eu-west.jsonl us-east.jsonl ap-south.jsonl\n" +
+			"   stickyprobe report --on-backend-loss strict events.jsonl   judge again: what if strict?\n\n" +
 			exitCodesHelp,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table, json, markdown, junit or har"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of stdout"},
 			&cli.BoolFlag{Name: "har-all", Usage: "with --format har: every session, sticky and control ones too"},
-		},
+		}, rejudgeFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return fmt.Errorf("no events file: give the file(s) a run wrote with --events")
@@ -47,6 +48,9 @@ func reportCommand() *cli.Command {
 			rp, err := report.OpenReplay(c.Args().Slice()...)
 			if err != nil {
 				return err // a usage error: the input is not what report reads
+			}
+			if err := rejudge(c, rp); err != nil {
+				return err
 			}
 			rep, summary, err := rp.Report()
 			if err != nil {
