@@ -159,6 +159,7 @@ func (p *prober) cycle(ctx context.Context, m *metrics.Metrics) (cycleResult, er
 		DurationS:   time.Since(started).Round(time.Millisecond).Seconds(),
 		Interrupted: ctx.Err() != nil,
 		Truncated:   errors.Is(runErr, probe.ErrMaxDuration),
+		Cut:         runner.Cut(),
 	})
 	res.interrupted = ctx.Err() != nil
 	if !res.interrupted {

@@ -127,6 +127,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		return nil, err
 	}
 	out.stderr = &lockedWriter{w: out.stderr} // phases and the event loop both write to it
+	warnRunPlan(out.stderr, spec)
 	phases, err := newScenarioRun(spec, runner, out)
 	if err != nil {
 		return nil, err
@@ -200,6 +201,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	runInfo.DurationS = time.Since(started).Round(time.Millisecond).Seconds()
 	runInfo.Interrupted = ctx.Err() != nil
 	runInfo.Truncated = errors.Is(runErr, probe.ErrMaxDuration)
+	runInfo.Cut = runner.Cut()
 	sinkErr := sink.close(runInfo) // the trailer: what a replay needs to print this very report
 	rep := summary.Close(runInfo)
 	if err := writeReports(rep, out); err != nil {
