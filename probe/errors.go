@@ -27,6 +27,7 @@ const (
 	ErrProtocol ErrorKind = "protocol" // the answer was not valid HTTP
 	ErrHTTP5xx  ErrorKind = "http-5xx" // the LB or the backend answered 5xx
 	ErrCanceled ErrorKind = "canceled" // cut: the probe stopped the request itself (see cut); never emitted
+	ErrLocal    ErrorKind = "local"    // the probe's own machine failed the request (file descriptors, ports, buffers); not the target's fault
 	ErrOther    ErrorKind = "other"
 )
 
@@ -36,6 +37,14 @@ const (
 func classifyError(runCtx context.Context, err error) ErrorKind {
 	if cut(runCtx) {
 		return ErrCanceled
+	}
+	if localErrno(err) != "" {
+		return ErrLocal
+	}
+	if protocolReason(err.Error()) != "" {
+		// Before the EOF check: net/http's HTTP/2 client wraps the EOF
+		// of an HTTP/1.1 answer in the error that says so.
+		return ErrProtocol
 	}
 	var (
 		dnsErr  *net.DNSError

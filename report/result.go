@@ -77,6 +77,8 @@ type Report struct {
 	// node) and the backends that answered them.
 	Frontends   map[string]Frontend `json:"frontends"`
 	BackendLoss *BackendLoss        `json:"backend_loss,omitempty"` // backends that went away, and the sessions moved off them
+	Notes       *Notes              `json:"notes,omitempty"`        // error reasons, the probe's own errors, redirects
+	LBState     *LBState            `json:"lb_state,omitempty"`     // what the LB itself said (--haproxy-socket), lbstate.go
 	// Rejudged lists the thresholds `stickyprobe report` judged the saved
 	// events with instead of the live run's.
 	Rejudged []ThresholdChange `json:"rejudged,omitempty"`
@@ -225,6 +227,8 @@ func (s *Summary) Close(run Run) *Report {
 	r.Spread = closeSpread(r, s.opts.ExpectSpread)
 	s.closePhases(r)
 	r.Verdict, r.Reasons = s.verdict(r)
+	s.closeNotes(r)
+	addRefusalHints(r)
 	return r
 }
 

@@ -133,6 +133,7 @@ type Summary struct {
 
 	requests, errors int64
 	errKinds         map[probe.ErrorKind]int64
+	notes            Notes // error reasons, the probe's own errors, redirects
 	latency          latencyHist
 	tokenName        string
 
@@ -233,6 +234,7 @@ func (s *Summary) Add(ev *probe.Event) {
 	}
 	s.phases[ph].requests++
 
+	s.noteEvent(ev)
 	s.requests++
 	if ev.Failed() {
 		s.errors++
