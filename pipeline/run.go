@@ -190,6 +190,7 @@ func (r *prepared) run(ctx context.Context) (*Result, error) {
 	res.Run.DurationS = o.Clock.Now().Sub(started).Round(time.Millisecond).Seconds()
 	res.Run.Interrupted = ctx.Err() != nil
 	res.Run.Truncated = errors.Is(runErr, probe.ErrMaxDuration)
+	res.Run.Cut = r.runner.Cut()
 	if runErr != nil {
 		res.Err = runErr
 		if c := context.Cause(runCtx); errors.Is(c, ErrUnreachable) {

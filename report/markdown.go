@@ -33,6 +33,9 @@ func Markdown(w io.Writer, r *Report) error {
 	if r.Run.Truncated {
 		b.WriteString("- **stopped at --max-duration**: fewer requests were sent than planned\n")
 	}
+	if r.Run.Cut > 0 {
+		fmt.Fprintf(&b, "- %s\n", md(cutLine(r.Run.Cut)))
+	}
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(&b, "- %s\n", md(reason))
 	}

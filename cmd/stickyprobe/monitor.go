@@ -185,7 +185,7 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 	if err := cfg.spec.Validate(); err != nil {
 		return cfg, fmt.Errorf("--every %v: %w", cfg.every, err)
 	}
-	return cfg, nil
+	return cfg, checkMonitorPlan(cfg.spec, cfg.every)
 }
 
 // monitorSpec is the spec of each cycle: --scenario's, with the flags

@@ -73,6 +73,7 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 	if err != nil {
 		return err
 	}
+	warnRunPlan(c.App.ErrWriter, spec)
 	res, err := pipeline.Run(c.Context, spec, opts)
 	if perr := stopProfiles(); perr != nil && err == nil {
 		err = withCode(exitCannotRun, "%v", perr)
