@@ -50,6 +50,7 @@ func Table(w io.Writer, r *Report) error {
 	if err := writeTopology(&b, r); err != nil {
 		return err
 	}
+	writeLBState(&b, r)
 	if err := writeCauses(&b, r); err != nil {
 		return err
 	}
