@@ -16,6 +16,7 @@ const (
 	ReasonHeadersSize = "response headers too large"
 	ReasonH2cOverH1   = "HTTP/2 spoken to an HTTP/1.1 server"
 	ReasonNoH2        = "the server did not negotiate HTTP/2"
+	ReasonNoH2Answer  = "no HTTP/2 answer to the preface"
 	ReasonEncoding    = "unsupported transfer encoding"
 	ReasonRedirects   = "redirect loop"
 )
@@ -27,6 +28,7 @@ var protocolPatterns = []struct{ text, reason string }{
 	{"looked like an HTTP/1.1 header", ReasonH2cOverH1},
 	{"redirects (a redirect loop)", ReasonRedirects},
 	{"did not negotiate HTTP/2", ReasonNoH2},
+	{"client conn could not be established", ReasonNoH2Answer}, // the connection died before a word of HTTP/2
 	{"chunked encoding", ReasonChunked},
 	{"chunk length", ReasonChunked},
 	{"chunked line", ReasonChunked},

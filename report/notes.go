@@ -85,9 +85,13 @@ func (s *Summary) closeNotes(r *Report) {
 	if n.ErrorReasons == nil && n.LocalErrors == nil && n.Redirects == 0 && n.Followed == 0 && n.SecureLoopback == 0 {
 		return
 	}
-	if n.ErrorReasons[string(probe.ErrProtocol)+": "+probe.ReasonH2cOverH1] > 0 {
+	switch h2 := string(probe.ErrProtocol) + ": "; {
+	case n.ErrorReasons[h2+probe.ReasonH2cOverH1] > 0:
 		n.Hints = append(n.Hints, "The server speaks HTTP/1.1: drop --http2 (h2c with prior knowledge needs an "+
 			"HTTP/2 listener, e.g. HAProxy `mode http`, which detects the preface on any bind).")
+	case n.ErrorReasons[h2+probe.ReasonNoH2Answer] > 0:
+		n.Hints = append(n.Hints, "The server closed the connection without a word of HTTP/2: it likely speaks "+
+			"only HTTP/1.1: drop --http2.")
 	}
 	if local := sumNotes(n.LocalErrors); local > 0 && local == r.Summary.Requests {
 		r.Verdict = Error

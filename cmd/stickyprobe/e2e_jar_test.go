@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stickyprobe/stickyprobe/lab"
 	"github.com/stickyprobe/stickyprobe/probe"
@@ -73,5 +74,19 @@ func TestJarFlagRefusesUnknownMode(t *testing.T) {
 	res := probeRun(t, "--jar", "chrome", "http://127.0.0.1:1/")
 	if res.code != exitUsage || !strings.Contains(res.stderr, "--jar") {
 		t.Errorf("exit %d, stderr %q: want 2 naming --jar", res.code, res.stderr)
+	}
+}
+
+// TestMonitorJarFlag: monitor's runners get --jar too: one cycle against
+// the SameSite=None config fails under the browser jar and passes under
+// rfc6265.
+func TestMonitorJarFlag(t *testing.T) {
+	h := startLB(t, sameSiteNone)
+	for jar, want := range map[string]string{"browser": "verdict=fail", "rfc6265": "verdict=pass"} {
+		mon := startMonitor(t, append(append(append([]string{}, fastCycles...), "--cycles", "1", "--jar", jar), hostArgs(h)...)...)
+		mon.wait(t, 30*time.Second)
+		if log := mon.stderr.String(); !strings.Contains(log, want) {
+			t.Errorf("--jar %s: the cycle's log lacks %q:\n%s", jar, want, log)
+		}
 	}
 }
