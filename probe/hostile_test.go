@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,7 @@ var hostileAnswers = map[string]string{
 	"h1 to h2":         "HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request",
 	"redirect":         "HTTP/1.1 302 Found\r\nLocation: /next?sid=secret\r\nSet-Cookie: SERVERID=s1; path=/\r\nContent-Length: 0\r\n\r\n",
 	"loop":             "HTTP/1.1 301 Moved Permanently\r\nLocation: /\r\nContent-Length: 0\r\n\r\n",
+	"endless body":     "HTTP/1.1 200 OK\r\nX-Backend: s1\r\nContent-Length: 1073741824\r\n\r\n" + strings.Repeat("backend s1 ", 400<<10/11),
 	"continue flood":   strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", 50) + "HTTP/1.1 200 OK\r\nX-Backend: s1\r\nContent-Length: 0\r\n\r\n",
 }
 
@@ -143,6 +145,18 @@ func every(kind ErrorKind, reason string) func(*testing.T, []Event, string) {
 	}
 }
 
+// servedBy checks that every event is a success naming backend.
+func servedBy(backend string) func(*testing.T, []Event, string) {
+	return func(t *testing.T, evs []Event, _ string) {
+		t.Helper()
+		for _, ev := range evs {
+			if ev.Error != "" || ev.Backend != backend {
+				t.Errorf("event: error %q (%s), backend %q; want %q", ev.Error, ev.Detail, ev.Backend, backend)
+			}
+		}
+	}
+}
+
 func connSession(s *scenarios.Spec) { s.Conn = scenarios.ConnSession }
 
 func TestHostileServers(t *testing.T) {
@@ -157,6 +171,12 @@ func TestHostileServers(t *testing.T) {
 		{name: "headers then nap", hang: true, check: every(ErrTimeout, "")},
 		{name: "short body", hang: true, spec: connSession, check: every(ErrTimeout, "")},
 		{name: "continue flood", check: every("", "")},
+		// A body of 1 GiB: drained up to 256 KiB to reuse the connection,
+		// then the connection goes; read up to 64 KiB for --id body:.
+		{name: "endless body", hang: true, spec: connSession, check: servedBy("s1"), budget: 2 * time.Second},
+		{name: "endless body", hang: true, check: servedBy("s1"), budget: 2 * time.Second, spec: func(s *scenarios.Spec) {
+			s.Identify = scenarios.Identify{Kind: scenarios.IdentifyBody, Pattern: regexp.MustCompile(`backend (s\d)`)}
+		}},
 		// Under --conn fresh the body is not read: a torn or hanging body
 		// passes, quickly (see bodyMode).
 		{name: "bad chunk", spec: func(s *scenarios.Spec) { s.Conn = scenarios.ConnFresh }, check: every("", "")},
