@@ -92,6 +92,7 @@ func mdSummary(b *bytes.Buffer, r *Report) {
 	if c.Errors > 0 && len(r.Errors) > 0 {
 		fmt.Fprintf(b, "\nErrors by kind: %s.\n", md(countList(r.Errors)))
 	}
+	writeNotesMarkdown(b, r)
 	fmt.Fprintf(b, "\n%s.\n", md(upperFirst(sensitivityLine(r))))
 }
 
