@@ -54,6 +54,11 @@ type Watcher struct {
 	// OnWarning, when set, is told of each failed poll (once per run of
 	// failures) and of the recovery; it must not block.
 	OnWarning func(error)
+	// OnChange and OnRestart, when set, are told of each change and
+	// restart as a poll sees it (a monitor logs them); they must not
+	// block.
+	OnChange  func(Change)
+	OnRestart func(Restart)
 
 	mu     sync.Mutex
 	res    Result
@@ -167,22 +172,35 @@ func (w *Watcher) snapshot(ctx context.Context) (Snapshot, error) {
 }
 
 func (w *Watcher) observeLocked(at time.Time, info Info, servers []ServerState) {
-	if info.Pid != w.pid && len(w.res.Restarts) < w.maxChanges() {
-		w.res.Restarts = append(w.res.Restarts, Restart{At: at, OldPid: w.pid, NewPid: info.Pid})
+	if info.Pid != w.pid {
+		r := Restart{At: at, OldPid: w.pid, NewPid: info.Pid}
+		if len(w.res.Restarts) < w.maxChanges() {
+			w.res.Restarts = append(w.res.Restarts, r)
+		}
+		if w.OnRestart != nil {
+			w.OnRestart(r)
+		}
 	}
 	w.pid = info.Pid
 	for _, s := range servers {
 		k := serverKey{s.Backend, s.Server}
 		prev, seen := w.last[k]
 		if seen && prev.State() != s.State() {
-			if len(w.res.Changes) < w.maxChanges() {
-				w.res.Changes = append(w.res.Changes, Change{At: at, Backend: s.Backend, Server: s.Server,
-					From: prev.State(), To: s.State(), SinceChangeS: s.SinceChangeS})
-			} else {
-				w.res.Dropped++
-			}
+			w.changedLocked(Change{At: at, Backend: s.Backend, Server: s.Server,
+				From: prev.State(), To: s.State(), SinceChangeS: s.SinceChangeS})
 		}
 		w.rememberLocked(s)
+	}
+}
+
+func (w *Watcher) changedLocked(c Change) {
+	if len(w.res.Changes) < w.maxChanges() {
+		w.res.Changes = append(w.res.Changes, c)
+	} else {
+		w.res.Dropped++
+	}
+	if w.OnChange != nil {
+		w.OnChange(c)
 	}
 }
 

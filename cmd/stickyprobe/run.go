@@ -34,7 +34,7 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --token source --source-ips 127.0.0.2-127.0.0.41 http://127.0.0.1:8080/\n" +
 			"   stickyprobe run --burst 6 --http2 https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags:                  append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag()), profileFlags()...),
+		Flags:                  append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag(), haproxySocketFlag()), profileFlags()...),
 		UseShortOptionHandling: true, // -vv
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
@@ -64,6 +64,7 @@ func runCommand() *cli.Command {
 				return err
 			}
 			stateOutputs(c, &out, resume)
+			out.haproxySocket = c.String("haproxy-socket")
 			prom := newPromTextfile(c, spec)
 			if prom != nil {
 				out.observe = prom.add
@@ -100,6 +101,7 @@ type outputs struct {
 	resume        *stateFile // --resume: sessions to continue
 	stdin         io.Reader  // for pause phases
 	interactive   bool       // stdin is a terminal, so a pause phase can wait for Enter
+	haproxySocket string     // --haproxy-socket: what HAProxy said (haproxy_socket.go)
 }
 
 // unreachableAfter stops a run whose first requests all fail to connect:
@@ -127,6 +129,11 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		return nil, err
 	}
 	out.stderr = &lockedWriter{w: out.stderr} // phases and the event loop both write to it
+	lbw, err := startLBWatch(ctx, out.haproxySocket, out.stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer lbw.stop(ctx)
 	phases, err := newScenarioRun(spec, runner, out)
 	if err != nil {
 		return nil, err
@@ -194,6 +201,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		}
 	}
 	runErr := <-done
+	lbw.stop(ctx)
 	bar.finish()
 	phases.record(summary)
 
@@ -202,6 +210,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	runInfo.Truncated = errors.Is(runErr, probe.ErrMaxDuration)
 	sinkErr := sink.close(runInfo) // the trailer: what a replay needs to print this very report
 	rep := summary.Close(runInfo)
+	lbw.attach(ctx, rep)
 	if err := writeReports(rep, out); err != nil {
 		return rep, withCode(exitCannotRun, "%v", err)
 	}

@@ -96,7 +96,7 @@ func scenarioCommand() *cli.Command {
 					"given leave it alone, whatever default --help shows). Phases that set their own requests or\n" +
 					"think time keep them. --exec NAME=COMMAND replaces the command of exec phase NAME.\n\n" +
 					exitCodesHelp,
-				Flags: append(append(append(probeFlags(), outputFlags()...), stateFlags()...),
+				Flags: append(append(append(probeFlags(), outputFlags()...), stateFlags()...), haproxySocketFlag(),
 					&cli.StringSliceFlag{Name: "exec", Category: catLoad, Usage: "`PHASE=COMMAND`: run COMMAND in exec phase PHASE instead of the file's (repeatable)"}),
 				Action: scenarioRunAction,
 			},
@@ -151,6 +151,7 @@ func scenarioRunAction(c *cli.Context) error {
 		progress: !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
 	}
 	stateOutputs(c, &out, resume)
+	out.haproxySocket = c.String("haproxy-socket")
 	_, err = execute(c.Context, spec, out)
 	return err
 }
