@@ -67,6 +67,7 @@ type HAProxy struct {
 	cfgText string   // last rendered config, kept after Stop for display
 	dir     string   // temp dir holding haproxy.cfg; "" when stopped
 	proc    *process // nil when stopped
+	httpLog httpLog  // the HTTP request log (HAProxyConfig.HTTPLog)
 	sockDir string   // the stats socket's directory when the lab made it; removed by Stop
 }
 
@@ -186,6 +187,7 @@ func (h *HAProxy) Running() bool {
 func (h *HAProxy) Stop() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	defer h.closeHTTPLogLocked()
 	err := h.stopLocked()
 	if err == nil {
 		h.removeStatsSocketDirLocked()
@@ -318,7 +320,13 @@ func (h *HAProxy) startLocked(ctx context.Context, cfg HAProxyConfig, port int) 
 	}
 	addr := hostPort(h.host, port)
 	fmt.Fprintf(h.logs, "--- stickyprobe: starting haproxy on %s ---\n", addr)
-	p, err := startProcess(h.bin, append(cfg.args(), "-db", "-f", path), h.logs)
+	logFile, err := h.openHTTPLogLocked(cfg)
+	if err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	p, err := startProcess(h.bin, append(cfg.args(), "-db", "-f", path), h.logs, logFile...)
+	closeFiles(logFile)
 	if err != nil {
 		os.RemoveAll(dir)
 		return fmt.Errorf("haproxy: %w", err)

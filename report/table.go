@@ -154,6 +154,7 @@ func writeSummary(b *bytes.Buffer, r *Report) error {
 	if c.Errors > 0 && len(r.Errors) > 0 {
 		writeWrapped(b, "errors by kind: "+countList(r.Errors), "", "  ")
 	}
+	writeNotes(b, r)
 	return nil
 }
 
