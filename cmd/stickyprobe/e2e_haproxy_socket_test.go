@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,9 @@ func TestHAProxySocketSaysWhatHappened(t *testing.T) {
 	}
 	if redispatched == 0 {
 		t.Errorf("no redispatch from server2 counted: %+v", st.Redispatches)
+	}
+	if bl := rep.BackendLoss; bl == nil || len(bl.Lost) != 1 || bl.Lost[0].Backend != "server2" || !slices.Contains(bl.Lost[0].Evidence, report.EvidenceLBState) {
+		t.Errorf("backend loss %+v: want server2 lost with HAProxy's word (lb-state) among the evidence", bl)
 	}
 	var table bytes.Buffer
 	report.Table(&table, rep)

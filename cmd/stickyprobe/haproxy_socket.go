@@ -80,6 +80,15 @@ func socketHint(err error) error {
 	return err
 }
 
+// stopInto stops the watch and gives summary HAProxy's word on its
+// servers, the strongest evidence of a backend loss. Call it before the
+// summary's Close.
+func (lw *lbWatch) stopInto(ctx context.Context, summary *report.Summary) {
+	if st := lw.stop(ctx); st != nil {
+		summary.SetServerStates(st)
+	}
+}
+
 // stop ends the polling and reads the socket once more. It is safe to
 // call more than once (the first call counts) and on nil.
 func (lw *lbWatch) stop(ctx context.Context) *report.LBState {

@@ -201,7 +201,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		}
 	}
 	runErr := <-done
-	lbw.stop(ctx)
+	lbw.stopInto(ctx, summary)
 	bar.finish()
 	phases.record(summary)
 
