@@ -177,3 +177,44 @@ func TestHAProxySocketTableEntriesOfBrokenSessions(t *testing.T) {
 		}
 	}
 }
+
+// TestHAProxySocketScenarioRestart: `scenario run` with an exec phase that
+// restarts HAProxy; the report names the new process, and the run is
+// judged as without the flag (cookie insert survives a restart).
+func TestHAProxySocketScenarioRestart(t *testing.T) {
+	_, h := startSocketLab(t, preset(t, "textbook"), lab.BackendOptions{})
+	path := smokeScenario(t, "restart", hook(t, h.Restart), 6)
+	res := scenarioRunCLI(t, append(append([]string{"--haproxy-socket", h.StatsSocket()}, resolveArgs(h)...), path, hostURL(h))...)
+	rep := res.mustReport(t)
+	if res.code != exitPass {
+		t.Fatalf("exit %d: %q\n%s", res.code, rep.Reasons, res.stderr)
+	}
+	st := rep.LBState
+	if st == nil || len(st.Restarts) != 1 || st.Restarts[0].OldPid == st.Restarts[0].NewPid {
+		t.Fatalf("lb_state %+v: want one restart with a new pid", st)
+	}
+}
+
+func TestHAProxySocketMonitor(t *testing.T) {
+	l, h := startSocketLab(t, preset(t, "textbook"), lab.BackendOptions{})
+	bad := startMonitor(t, append(append(fastCycles, "--listen", "", "--haproxy-socket", "/nonexistent/h.sock"), hostArgs(h)...)...)
+	if code := bad.wait(t, 10*time.Second); code != exitUsage || !strings.Contains(bad.stderr.String(), "--haproxy-socket") {
+		t.Fatalf("monitor with a missing socket: exit %d, want 2\n%s", code, bad.stderr)
+	}
+	mon := startMonitor(t, append(append(fastCycles, "--listen", "", "--log-format", "json", "--haproxy-socket", h.StatsSocket()), hostArgs(h)...)...)
+	time.Sleep(1200 * time.Millisecond) // settled checks
+	if err := l.Backend("server3").Stop(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "a logged state change of server3", func() (bool, string) {
+		log := mon.stderr.String()
+		return strings.Contains(log, `"msg":"haproxy server state changed","backend":"be_app","server":"server3","from":"up","to":"down"`), log
+	})
+	mon.stop()
+	if code := mon.wait(t, 15*time.Second); code != exitPass {
+		t.Fatalf("monitor exit %d\n%s", code, mon.stderr)
+	}
+	if !strings.Contains(mon.stderr.String(), "haproxy runtime api watch ended") {
+		t.Errorf("no end-of-watch line:\n%s", mon.stderr)
+	}
+}
