@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -216,5 +217,21 @@ func TestHAProxySocketMonitor(t *testing.T) {
 	}
 	if !strings.Contains(mon.stderr.String(), "haproxy runtime api watch ended") {
 		t.Errorf("no end-of-watch line:\n%s", mon.stderr)
+	}
+}
+
+func TestLabServeOffersTheSocket(t *testing.T) {
+	cfg, ok := withStatsSocket(preset(t, "textbook")).(lab.HAProxyConfig)
+	if !ok || !cfg.StatsSocket {
+		t.Fatalf("withStatsSocket(textbook) = %+v", cfg)
+	}
+	if got, ok := withStatsSocket(lab.NginxConfig{}).(lab.NginxConfig); !ok || !reflect.DeepEqual(got, lab.NginxConfig{}) {
+		t.Errorf("withStatsSocket changed an nginx config: %+v", got)
+	}
+	_, h := startSocketLab(t, cfg, lab.BackendOptions{})
+	var b bytes.Buffer
+	printStatsSocket(&b, h, "http://lab/")
+	if want := "stickyprobe run --haproxy-socket " + h.StatsSocket() + " http://lab/\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("printed %q, want %q", b.String(), want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/haruntime"
+	"github.com/stickyprobe/stickyprobe/lab"
 	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/urfave/cli/v2"
 )
@@ -209,4 +210,24 @@ func monitorLBWatch(ctx context.Context, addr string, log *slog.Logger) (stop fu
 		log.Info("haproxy runtime api watch ended", "socket", res.Socket, "polls", res.Polls, "failed_polls", res.FailedPolls,
 			"changes", len(res.Changes)+res.Dropped, "restarts", len(res.Restarts))
 	}, nil
+}
+
+// withStatsSocket gives a served lab HAProxy a Runtime API socket, so
+// --haproxy-socket can be tried on it; other kinds are left as they are.
+func withStatsSocket(cfg lab.LBConfig) lab.LBConfig {
+	if hc, ok := cfg.(lab.HAProxyConfig); ok {
+		hc.StatsSocket = true
+		return hc
+	}
+	return cfg
+}
+
+// printStatsSocket tells `stickyprobe lab --serve` users how to ask it.
+func printStatsSocket(w io.Writer, n lab.Node, target string) {
+	h, ok := n.(*lab.HAProxy)
+	if !ok || h.StatsSocket() == "" {
+		return
+	}
+	fmt.Fprintf(w, "Its Runtime API (stats socket, level operator) says what HAProxy saw during a run:\n"+
+		"   stickyprobe run --haproxy-socket %s %s\n", h.StatsSocket(), target)
 }
