@@ -226,6 +226,15 @@ func (w *Watcher) maxChanges() int {
 	return DefaultMaxChanges
 }
 
+// Outages is Result.Outages of what the watch has seen so far; unlike
+// the Result it may be asked while the watch goes on.
+func (w *Watcher) Outages() []Outage {
+	w.mu.Lock()
+	r := Result{Changes: append([]Change(nil), w.res.Changes...)}
+	w.mu.Unlock()
+	return r.Outages()
+}
+
 // Result is what a Watcher saw.
 type Result struct {
 	Socket      string    `json:"socket"`

@@ -91,9 +91,11 @@ func TestHAProxySocketUnusableIsExit2BeforeTheRun(t *testing.T) {
 }
 
 // TestHAProxySocketSaysWhatHappened kills a backend in the middle of a
-// run against `option redispatch` and checks the report says what HAProxy
-// said: server2 went down (and when), requests were redispatched, the
-// cookie values name the servers.
+// run against `option redispatch`, and brings it back before the end, and
+// checks the report says what HAProxy said: server2 went down (and when)
+// and up, requests were redispatched, the cookie values name the servers;
+// and that the backend-loss verdict took HAProxy's word as evidence, also
+// for a loss that ended while the run went on.
 func TestHAProxySocketSaysWhatHappened(t *testing.T) {
 	l, h := startSocketLab(t, preset(t, "redispatch"), lab.BackendOptions{})
 	time.Sleep(1200 * time.Millisecond) // settled health checks: DOWN takes fall (3) checks, as in production
@@ -103,7 +105,9 @@ func TestHAProxySocketSaysWhatHappened(t *testing.T) {
 		l.Backend("server2").Stop()
 	})
 	defer timer.Stop()
-	res := probeRun(t, append([]string{"--sessions", "12", "--requests", "45", "--think", "100ms", "--control", "3",
+	back := time.AfterFunc(4000*time.Millisecond, func() { l.Backend("server2").Start() })
+	defer back.Stop()
+	res := probeRun(t, append([]string{"--sessions", "12", "--requests", "60", "--think", "100ms", "--control", "3",
 		"--on-backend-loss", "failover-stay", "--haproxy-socket", h.StatsSocket()}, hostArgs(h)...)...)
 	rep := res.mustReport(t)
 	st := rep.LBState
@@ -111,8 +115,8 @@ func TestHAProxySocketSaysWhatHappened(t *testing.T) {
 		t.Fatalf("no lb_state in the report (exit %d): %s", res.code, res.stderr)
 	}
 	at := <-killed
-	down, _, ok := st.DownAt("server2")
-	if !ok {
+	down, up, ok := st.DownAt("server2")
+	if !ok || up.IsZero() {
 		t.Fatalf("HAProxy's outage of server2 not in the report: %+v", st)
 	}
 	if d := down.Sub(at); d < time.Second || d > 3500*time.Millisecond {
@@ -133,12 +137,14 @@ func TestHAProxySocketSaysWhatHappened(t *testing.T) {
 	if redispatched == 0 {
 		t.Errorf("no redispatch from server2 counted: %+v", st.Redispatches)
 	}
-	if bl := rep.BackendLoss; bl == nil || len(bl.Lost) != 1 || bl.Lost[0].Backend != "server2" || !slices.Contains(bl.Lost[0].Evidence, report.EvidenceLBState) {
+	if bl := rep.BackendLoss; bl == nil || len(bl.Lost) != 1 || bl.Lost[0].Backend != "server2" || bl.Lost[0].To == nil ||
+		!slices.Contains(bl.Lost[0].Evidence, report.EvidenceLBState) {
 		t.Errorf("backend loss %+v: want server2 lost with HAProxy's word (lb-state) among the evidence", bl)
 	}
 	var table bytes.Buffer
 	report.Table(&table, rep)
-	if !strings.Contains(table.String(), "What HAProxy said") || !strings.Contains(table.String(), "be_app/server2 up → down") {
+	if !strings.Contains(table.String(), "What HAProxy said") || !strings.Contains(table.String(), "be_app/server2 up → down") ||
+		!strings.Contains(table.String(), "be_app/server2 down → up") {
 		t.Errorf("table lacks the section:\n%s", table.String())
 	}
 }

@@ -81,13 +81,27 @@ func socketHint(err error) error {
 	return err
 }
 
-// stopInto stops the watch and gives summary HAProxy's word on its
-// servers, the strongest evidence of a backend loss. Call it before the
-// summary's Close.
-func (lw *lbWatch) stopInto(ctx context.Context, summary *report.Summary) {
-	if st := lw.stop(ctx); st != nil {
-		summary.SetServerStates(st)
+// feed gives summary HAProxy's word on its servers, the strongest
+// evidence of a backend loss, live: the summary asks while the run goes
+// on (a loss ends when the backend answers again), so it reads what the
+// watch has seen so far.
+func (lw *lbWatch) feed(summary *report.Summary) {
+	if lw != nil {
+		summary.SetServerStates(liveServerStates{lw.w})
 	}
+}
+
+// liveServerStates is report.ServerStates over a running watch; a server
+// is found in any HAProxy backend, by the name responses carry.
+type liveServerStates struct{ w *haruntime.Watcher }
+
+func (l liveServerStates) DownAt(server string) (down, up time.Time, ok bool) {
+	for _, o := range l.w.Outages() {
+		if o.Server == server {
+			return o.Down, o.Up, true
+		}
+	}
+	return time.Time{}, time.Time{}, false
 }
 
 // stop ends the polling and reads the socket once more. It is safe to

@@ -161,6 +161,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	}
 	defer sink.cleanup()
 	summary := report.NewSummary(opts)
+	lbw.feed(summary)
 	summary.SetPlan(phases.reportPlan())
 	if out.resume != nil {
 		if err := out.resume.apply(runner, summary); err != nil {
@@ -201,7 +202,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		}
 	}
 	runErr := <-done
-	lbw.stopInto(ctx, summary)
+	lbw.stop(ctx)
 	bar.finish()
 	phases.record(summary)
 
