@@ -15,7 +15,11 @@ import (
 // both as Restarts, warns (once) about polls that failed while nothing
 // listened, and keeps going.
 func TestRealHAProxyRestartAndReloadSeenByWatcher(t *testing.T) {
-	_, h, c := startLab(t, preset(t, "textbook"))
+	l, h, c := startLab(t, preset(t, "textbook"))
+	for i := 0; i < 5; i++ {
+		get(t, l.LB.URL(), "")
+	}
+	sessionsBefore := statOf(t, c, "BACKEND").Sessions
 	ctx := context.Background()
 	path := h.StatsSocket()
 	var mu sync.Mutex
@@ -36,6 +40,10 @@ func TestRealHAProxyRestartAndReloadSeenByWatcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted := waitPidChange(t, c, before.Pid)
+	// Counters start over: only the lab's readiness request is counted.
+	if after := statOf(t, c, "BACKEND").Sessions; sessionsBefore < 5 || after > 1 {
+		t.Errorf("backend stot %d before the restart, %d after; want >= 5, then the new process's own", sessionsBefore, after)
+	}
 	if h.StatsSocket() != path {
 		t.Errorf("socket moved from %s to %s on restart", path, h.StatsSocket())
 	}

@@ -241,3 +241,24 @@ func TestLabServeOffersTheSocket(t *testing.T) {
 		t.Errorf("printed %q, want %q", b.String(), want)
 	}
 }
+
+// TestHAProxySocketLevelUserWarns: the same table behind a `level user`
+// socket, which HAProxy does not let see table contents; the report says
+// so instead of listing nothing.
+func TestHAProxySocketLevelUserWarns(t *testing.T) {
+	cfg := lab.HAProxyConfig{StatsLevel: "user", BackendLines: []string{
+		"stick-table type string len 64 size 1k expire 10m",
+		"stick store-response res.cook(" + lab.AppCookie + ")",
+	}}
+	_, h := startSocketLab(t, cfg, lab.BackendOptions{AppCookie: lab.AppCookie})
+	res := probeRun(t, append([]string{"--sessions", "6", "--requests", "4", "--token", "cookie:" + lab.AppCookie,
+		"--haproxy-socket", h.StatsSocket()}, hostArgs(h)...)...)
+	rep := res.mustReport(t)
+	st := rep.LBState
+	if rep.Summary.Broken == 0 || st == nil || len(st.TableEntries) != 0 {
+		t.Fatalf("broken %d, lb_state %+v", rep.Summary.Broken, st)
+	}
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "stick table be_app: contents hidden (the socket needs `level operator`)") {
+		t.Errorf("warnings %q", st.Warnings)
+	}
+}
