@@ -240,6 +240,9 @@ func TestLabServeOffersTheSocket(t *testing.T) {
 	if want := "stickyprobe run --haproxy-socket " + h.StatsSocket() + " http://lab/\n"; !strings.Contains(b.String(), want) {
 		t.Errorf("printed %q, want %q", b.String(), want)
 	}
+	if got := socketArg("ipv4@127.0.0.1:9999"); got != "tcp:127.0.0.1:9999" {
+		t.Errorf("socketArg(ipv4@127.0.0.1:9999) = %q", got)
+	}
 }
 
 // TestHAProxySocketLevelUserWarns: the same table behind a `level user`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/haruntime"
@@ -243,5 +244,14 @@ func printStatsSocket(w io.Writer, n lab.Node, target string) {
 		return
 	}
 	fmt.Fprintf(w, "Its Runtime API (stats socket, level operator) says what HAProxy saw during a run:\n"+
-		"   stickyprobe run --haproxy-socket %s %s\n", h.StatsSocket(), target)
+		"   stickyprobe run --haproxy-socket %s %s\n", socketArg(h.StatsSocket()), target)
+}
+
+// socketArg is the --haproxy-socket value for a `stats socket` address:
+// HAProxy writes TCP as ipv4@HOST:PORT, the flag as tcp:HOST:PORT.
+func socketArg(bind string) string {
+	if rest, ok := strings.CutPrefix(bind, "ipv4@"); ok {
+		return "tcp:" + rest
+	}
+	return bind
 }
