@@ -31,6 +31,7 @@ type Options struct {
 	Stdin          io.Reader                // what a pause phase reads Enter from
 	Interactive    bool                     // Stdin is a terminal: a pause phase may wait on it
 	Sinks          []Sink                   // the caller's own consumers, after the built-in ones
+	Observer       Observer                 // the LB's own view of the run; nil: none
 	Clock          Clock                    // nil: RealClock
 	Exec           Exec                     // nil: ShellExec
 }
@@ -126,6 +127,9 @@ func prepare(spec scenarios.Spec, o *Options) (*prepared, error) {
 		return nil, err
 	}
 	r.summary = report.NewSummary(opts)
+	if o.Observer != nil {
+		o.Observer.Attach(r.summary)
+	}
 	r.summary.SetPlan(phases.reportPlan())
 	if o.Resume != nil {
 		if err := o.Resume.apply(runner, r.summary); err != nil {
@@ -217,7 +221,16 @@ func (r *prepared) sinks(cancel context.CancelCauseFunc) []Sink {
 	if r.events != nil {
 		sinks = append(sinks, r.events)
 	}
+	var annotate Sink
+	if o.Observer != nil {
+		var stop Sink
+		stop, annotate = observerSinks(o.Observer)
+		sinks = append(sinks, stop)
+	}
 	sinks = append(sinks, summarySink{s: r.summary, before: r.phases.record})
+	if annotate != nil {
+		sinks = append(sinks, annotate)
+	}
 	if o.Verbose {
 		sinks = append(sinks, verboseSink{p: &verbosePrinter{w: o.Stderr, headers: o.Headers, color: o.Color}, s: r.summary})
 	}

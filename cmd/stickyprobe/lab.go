@@ -346,7 +346,7 @@ func serveLab(ctx context.Context, p lab.LBPreset, w io.Writer) error {
 		return withCode(exitCannotRun, "starting the lab's backends: %v", err)
 	}
 	defer stop()
-	h, err := lab.StartNode(ctx, p.Config, backends)
+	h, err := lab.StartNode(ctx, withStatsSocket(p.Config), backends)
 	if err != nil {
 		return withCode(exitCannotRun, "%v", err)
 	}
@@ -378,8 +378,10 @@ func printServe(w io.Writer, p lab.LBPreset, h lab.Node, ctlURL string) {
 	fmt.Fprintf(w, "Kill a backend and bring it back, for failover (--on-backend-loss):\n"+
 		"   curl -fsS -X POST %s/backends/server1/stop\n   curl -fsS -X POST %s/backends/server1/start\n", ctlURL, ctlURL)
 	fmt.Fprintf(w, "so a restart smoke test against it is:\n"+
-		"   stickyprobe scenario run --exec 'restart=curl -fsS -X POST %s/restart' %s restart-smoke %s\n\nCtrl-C stops it.\n",
+		"   stickyprobe scenario run --exec 'restart=curl -fsS -X POST %s/restart' %s restart-smoke %s\n",
 		ctlURL, resolve, hostURL)
+	printStatsSocket(w, h, target)
+	fmt.Fprint(w, "\nCtrl-C stops it.\n")
 }
 
 const labNextSteps = `
