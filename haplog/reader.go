@@ -93,6 +93,7 @@ func (rd *Reader) line(name string, n int64, line string, rec *Record, fn func(*
 	err := rd.Parser.Parse(line, rec)
 	switch {
 	case err == nil:
+		rec.File = name
 		rd.Requests++
 		fn(rec)
 	case errors.Is(err, ErrMessage):

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stickyprobe/stickyprobe/lab"
+)
+
+func runLogs(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := run(ctx, append([]string{"stickyprobe", "logs"}, args...), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// waitLog waits (bounded) until the node's request log has n lines.
+func waitLog(t *testing.T, h *lab.HAProxy, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(h.RequestLog())
+		if bytes.Count(b, []byte("\n")) >= n || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Two nodes with different cookie values: every switch the probe reports
+// (frontend-changed) is, in the LB's own words, a cookie it did not know.
+func TestLogsJoinNodesWithInconsistentCookieValues(t *testing.T) {
+	l := startLab(t, preset(t, "textbook"))
+	other := preset(t, "textbook")
+	other.CookiePrefix = "b"
+	b := addNode(t, l, other)
+	res := probeRun(t, append([]string{"--sessions", "10", "--requests", "4", "--frontends", "rotate", "--control", "0"}, nodeArgs(l.LB, b)...)...)
+	rep := res.mustReport(t)
+	if rep.Summary.Broken == 0 {
+		t.Fatalf("no broken session: %+v", rep.Summary)
+	}
+	a := l.LB.(*lab.HAProxy)
+	waitLog(t, a, 20)
+	waitLog(t, b, 20)
+	code, out, errOut := runLogs(t, "--events", res.eventsPath, a.RequestLog(), b.RequestLog())
+	if code != exitFail || !strings.Contains(out, "Verdict: FAIL") {
+		t.Fatalf("exit %d, want 1 (HAProxy saw invalid cookies)\n%s\n%s", code, out, errOut)
+	}
+	m := regexp.MustCompile(`\((\d+) of (\d+) found in the log\)`).FindStringSubmatch(out)
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Fatalf("not every switch joined:\n%s", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	if got := strings.Count(out, "client cookie I (invalid), server cookie I (inserted)"); got != n {
+		t.Errorf("%d of %d switches with client cookie I:\n%s", got, n, out)
+	}
+	if got := strings.Count(out, "confirms the report"); got != n {
+		t.Errorf("%d of %d switches confirm the report's frontend-changed:\n%s", got, n, out)
+	}
+	t.Log(out)
+	if !strings.Contains(out, "[by address]") {
+		t.Errorf("no switch joined by client address:\n%s", out)
+	}
+}
+
+// A textbook run's log passes; a gzip-rotated copy with a garbage line
+// reads the same, with the line counted and shown, not fatal.
+func TestLogsTextbookRotatedAndUnreadable(t *testing.T) {
+	h := startLB(t, preset(t, "textbook"))
+	res := probeRun(t, append([]string{"--sessions", "5", "--requests", "4", "--control", "0"}, hostArgs(h)...)...)
+	if res.code != exitPass {
+		t.Fatalf("run exit %d\n%s", res.code, res.stdout)
+	}
+	waitLog(t, h, 20)
+	code, out, _ := runLogs(t, h.RequestLog())
+	if code != exitPass || !strings.Contains(out, "Verdict: PASS") || !strings.Contains(out, "stickiness 100.0%") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	data, err := os.ReadFile(h.RequestLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(data)
+	zw.Write([]byte("this is not a log line SECRET=hunter2\n"))
+	zw.Close()
+	rotated := filepath.Join(dir, "haproxy.log.1.gz")
+	if err := os.WriteFile(rotated, z.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out2, _ := runLogs(t, "--bucket", "0", rotated)
+	if code != exitPass || !strings.Contains(out2, "1 unreadable") || !strings.Contains(out2, "haproxy.log.1.gz:") {
+		t.Fatalf("exit %d\n%s", code, out2)
+	}
+	if strings.Contains(out2, "hunter2") || strings.Contains(out2, "Timeline") {
+		t.Errorf("a secret in the sample, or a timeline with --bucket 0:\n%s", out2)
+	}
+}
+
+func TestLogsUsage(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{}, {"--log-format", "%ci %ST", "x"}, {"--tz", "Mars/Olympus", "x"}, {"--min-stickiness", "2", "x"}} {
+		if code, _, errOut := runLogs(t, args...); code != exitUsage || errOut == "" {
+			t.Errorf("%q: exit %d, %q; want 2 with a message", args, code, errOut)
+		}
+	}
+	if code, _, _ := runLogs(t, filepath.Join(t.TempDir(), "missing.log")); code != exitCannotRun {
+		t.Errorf("a missing file: exit %d, want 3", code)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.log")
+	os.WriteFile(empty, nil, 0o600)
+	if code, out, _ := runLogs(t, empty); code != exitCannotRun || !strings.Contains(out, "no request line") {
+		t.Errorf("an empty log: exit %d, want 3\n%s", code, out)
+	}
+}
