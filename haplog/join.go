@@ -3,7 +3,6 @@ package haplog
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -75,20 +74,15 @@ func (j *Join) Add(r *Record) {
 		return
 	}
 	if s, q, ok := ParseMark(r.Captured); ok {
-		if sw := j.byMark[[2]int{s, q}]; sw != nil {
+		// Another run's request can carry the same session and seq: the
+		// time must fit too.
+		if sw := j.byMark[[2]int{s, q}]; sw != nil && sw.near(r) {
 			j.take(sw, r, "mark", 0)
 		}
 		return
 	}
-	if r.Time.IsZero() {
-		return
-	}
 	for _, sw := range j.byLocal[r.Client] {
-		if sw.By == "mark" {
-			continue
-		}
-		lo, hi := sw.Start.Add(-joinSlack), sw.Start.Add(sw.Latency+joinSlack)
-		if r.Time.Before(lo) || r.Time.After(hi) {
+		if sw.By == "mark" || !sw.near(r) {
 			continue
 		}
 		dt := r.Time.Sub(sw.Start).Abs()
@@ -96,6 +90,15 @@ func (j *Join) Add(r *Record) {
 			j.take(sw, r, "address", dt)
 		}
 	}
+}
+
+// near reports whether the record's date fits the switch's request.
+func (sw *Switch) near(r *Record) bool {
+	if r.Time.IsZero() {
+		return false
+	}
+	lo, hi := sw.Start.Add(-joinSlack), sw.Start.Add(sw.Latency+joinSlack)
+	return !r.Time.Before(lo) && !r.Time.After(hi)
 }
 
 func (j *Join) take(sw *Switch, r *Record, by string, dt time.Duration) {
@@ -113,14 +116,9 @@ func (j *Join) Switches() []*Switch {
 	return j.switches
 }
 
-// MarkValue is the probe's mark header value for one request:
-// "RUN/SESSION/SEQ". The run part tells runs apart by eye; the join uses
-// session and seq, within one events file.
-func MarkValue(run string, session, seq int) string {
-	return run + "/" + strconv.Itoa(session) + "/" + strconv.Itoa(seq)
-}
-
-// ParseMark finds a mark among captured headers ("a|RUN/3/7|b").
+// ParseMark finds the probe's mark (probe.MarkValue) among captured
+// headers ("a|RUN/3/7|b"). The join uses session and seq, within one
+// events file.
 func ParseMark(captured string) (session, seq int, ok bool) {
 	for _, v := range strings.Split(captured, "|") {
 		parts := strings.Split(v, "/")

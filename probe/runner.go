@@ -42,6 +42,7 @@ type Runner struct {
 	sessions []*session    // created by the first phase (or Restore), kept across phases
 	spent    time.Duration // time spent in requests phases, against MaxDuration
 	record   bool          // keep each session's cookies, for Snapshot
+	mark     string        // WithMark's run; "" marks nothing
 }
 
 // NewRunner checks the spec and prepares a run. seed 0 picks a random seed;
@@ -73,6 +74,7 @@ func NewRunner(spec scenarios.Spec, opts ...Option) (*Runner, error) {
 	r.frontKey = purposeKey("frontend")
 	r.sources = newSources(spec.SourceIPs)
 	r.client = newClient(spec, r.dialer, r.sources)
+	r.client.mark = r.mark
 	if spec.Conn == scenarios.ConnShared {
 		r.idle = spec.Concurrency
 	}

@@ -24,52 +24,58 @@ func runLogs(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-// waitLog waits (bounded) until the node's request log has n lines.
-func waitLog(t *testing.T, h *lab.HAProxy, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		b, _ := os.ReadFile(h.RequestLog())
-		if bytes.Count(b, []byte("\n")) >= n || time.Now().After(deadline) {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // Two nodes with different cookie values: every switch the probe reports
-// (frontend-changed) is, in the LB's own words, a cookie it did not know.
+// (frontend-changed) is, in the LB's own words, a cookie it did not know;
+// joined by the client address with --no-mark, by the mark without.
 func TestLogsJoinNodesWithInconsistentCookieValues(t *testing.T) {
 	l := startLab(t, preset(t, "textbook"))
 	other := preset(t, "textbook")
 	other.CookiePrefix = "b"
 	b := addNode(t, l, other)
-	res := probeRun(t, append([]string{"--sessions", "10", "--requests", "4", "--frontends", "rotate", "--control", "0"}, nodeArgs(l.LB, b)...)...)
-	rep := res.mustReport(t)
-	if rep.Summary.Broken == 0 {
-		t.Fatalf("no broken session: %+v", rep.Summary)
-	}
 	a := l.LB.(*lab.HAProxy)
-	waitLog(t, a, 20)
-	waitLog(t, b, 20)
-	code, out, errOut := runLogs(t, "--events", res.eventsPath, a.RequestLog(), b.RequestLog())
-	if code != exitFail || !strings.Contains(out, "Verdict: FAIL") {
-		t.Fatalf("exit %d, want 1 (HAProxy saw invalid cookies)\n%s\n%s", code, out, errOut)
+	lines := 2 // the lab's readiness requests
+	for _, by := range []string{"address", "mark"} {
+		args := []string{"--sessions", "10", "--requests", "4", "--frontends", "rotate", "--control", "0"}
+		if by == "address" {
+			args = append(args, "--no-mark")
+		}
+		res := probeRun(t, append(args, nodeArgs(l.LB, b)...)...)
+		if rep := res.mustReport(t); rep.Summary.Broken == 0 {
+			t.Fatalf("no broken session: %+v", rep.Summary)
+		}
+		lines += 40
+		waitLogs(t, lines, a, b)
+		code, out, errOut := runLogs(t, "--events", res.eventsPath, a.RequestLog(), b.RequestLog())
+		if code != exitFail || !strings.Contains(out, "Verdict: FAIL") {
+			t.Fatalf("exit %d, want 1 (HAProxy saw invalid cookies)\n%s\n%s", code, out, errOut)
+		}
+		m := regexp.MustCompile(`\((\d+) of (\d+) found in the log\)`).FindStringSubmatch(out)
+		if m == nil || m[1] != m[2] || m[1] == "0" {
+			t.Fatalf("by %s: not every switch joined:\n%s", by, out)
+		}
+		n, _ := strconv.Atoi(m[1])
+		for _, want := range []string{"client cookie I (invalid), server cookie I (inserted) [by " + by + "]", "confirms the report"} {
+			if got := strings.Count(out, want); got != n {
+				t.Errorf("by %s: %d of %d switches with %q:\n%s", by, got, n, want, out)
+			}
+		}
 	}
-	m := regexp.MustCompile(`\((\d+) of (\d+) found in the log\)`).FindStringSubmatch(out)
-	if m == nil || m[1] != m[2] || m[1] == "0" {
-		t.Fatalf("not every switch joined:\n%s", out)
-	}
-	n, _ := strconv.Atoi(m[1])
-	if got := strings.Count(out, "client cookie I (invalid), server cookie I (inserted)"); got != n {
-		t.Errorf("%d of %d switches with client cookie I:\n%s", got, n, out)
-	}
-	if got := strings.Count(out, "confirms the report"); got != n {
-		t.Errorf("%d of %d switches confirm the report's frontend-changed:\n%s", got, n, out)
-	}
-	t.Log(out)
-	if !strings.Contains(out, "[by address]") {
-		t.Errorf("no switch joined by client address:\n%s", out)
+}
+
+// waitLogs waits (bounded) until the nodes' request logs hold n lines.
+func waitLogs(t *testing.T, n int, nodes ...*lab.HAProxy) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		total := 0
+		for _, h := range nodes {
+			b, _ := os.ReadFile(h.RequestLog())
+			total += bytes.Count(b, []byte("\n"))
+		}
+		if total >= n || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -81,7 +87,7 @@ func TestLogsTextbookRotatedAndUnreadable(t *testing.T) {
 	if res.code != exitPass {
 		t.Fatalf("run exit %d\n%s", res.code, res.stdout)
 	}
-	waitLog(t, h, 20)
+	waitLogs(t, 22, h)
 	code, out, _ := runLogs(t, h.RequestLog())
 	if code != exitPass || !strings.Contains(out, "Verdict: PASS") || !strings.Contains(out, "stickiness 100.0%") {
 		t.Fatalf("exit %d\n%s", code, out)

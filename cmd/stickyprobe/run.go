@@ -34,7 +34,7 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --token source --source-ips 127.0.0.2-127.0.0.41 http://127.0.0.1:8080/\n" +
 			"   stickyprobe run --burst 6 --http2 https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags:                  append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag()), profileFlags()...),
+		Flags:                  append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag(), markFlag()), profileFlags()...),
 		UseShortOptionHandling: true, // -vv
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
@@ -64,6 +64,7 @@ func runCommand() *cli.Command {
 				return err
 			}
 			stateOutputs(c, &out, resume)
+			out.mark = markRun(c)
 			prom := newPromTextfile(c, spec)
 			if prom != nil {
 				out.observe = prom.add
@@ -100,6 +101,7 @@ type outputs struct {
 	resume        *stateFile // --resume: sessions to continue
 	stdin         io.Reader  // for pause phases
 	interactive   bool       // stdin is a terminal, so a pause phase can wait for Enter
+	mark          string     // the run id of the requests' mark header, "" for none (mark.go)
 }
 
 // unreachableAfter stops a run whose first requests all fail to connect:
@@ -119,7 +121,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	runner, err := probe.NewRunner(spec, probe.WithTrace(probe.Trace{
 		Headers:  out.harPath != "" || out.headers,
 		Redactor: out.redactor,
-	}))
+	}), probe.WithMark(out.mark))
 	if err != nil {
 		return nil, err
 	}
