@@ -20,6 +20,8 @@ func runLogs(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	cliMu.Lock() // see cliMu
+	defer cliMu.Unlock()
 	code := run(ctx, append([]string{"stickyprobe", "logs"}, args...), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }

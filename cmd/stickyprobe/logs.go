@@ -122,7 +122,7 @@ func readLogs(c *cli.Context, rd *haplog.Reader, mu *sync.Mutex, stats *haplog.S
 		var r io.ReadCloser
 		var err error
 		if c.Bool("follow") && i == len(files)-1 && name != "-" {
-			r, err = haplog.Follow(c.Context, name)
+			r, err = haplog.Follow(c.Context, name, false)
 			if err == nil {
 				stop := liveBuckets(c, mu, stats)
 				defer stop()
