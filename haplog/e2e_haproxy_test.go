@@ -235,3 +235,14 @@ func TestHAProxyLogsMaxidleExpiry(t *testing.T) {
 	_, r = ll.get(ll.node(), cookiePair(set))
 	wantTerm(t, "after 5 s idle", r, "EI")
 }
+
+func TestHAProxyLogsMaxlifeExpiry(t *testing.T) {
+	t.Parallel()
+	ll := startLogLab(t, "textbook", func(c *lab.HAProxyConfig) { c.Cookie += " maxlife 1s" })
+	set, r := ll.get(ll.node(), "")
+	wantTerm(t, "first request", r, "NI")
+	// As with maxidle, the first date is rounded up to 4 s.
+	time.Sleep(5 * time.Second)
+	_, r = ll.get(ll.node(), cookiePair(set))
+	wantTerm(t, "after 5 s", r, "OI")
+}

@@ -46,3 +46,15 @@ func TestHAProxyLogCounts(t *testing.T) {
 		}
 	}
 }
+
+// fullHAProxyLog produces every family of HAProxyLog.
+func fullHAProxyLog(t *testing.T, m *Metrics) {
+	t.Helper()
+	h := m.HAProxyLog()
+	rd := &haplog.Reader{Parser: haplog.NewParser(nil, time.UTC), Observe: h.Line, OnChange: h.Change}
+	log := `127.0.0.1:3 [03/Dec/2026:08:34:41.313] fe be/s2 0/0/0/0/0 503 1 - - SCDI 1/1/0/0/+2 0/0 "GET / HTTP/1.1"` + "\n" +
+		"Server be/s1 is DOWN, reason: Layer4 connection problem\n"
+	if err := rd.Read("t", strings.NewReader(log), h.Add); err != nil {
+		t.Fatal(err)
+	}
+}
