@@ -40,7 +40,7 @@ func FuzzParse(f *testing.F) {
 		}
 		st := NewStats(time.Minute)
 		st.Add(&r)
-		if st.Total.Requests != 1 || st.Total.Client(r.ClientCookie()) != 1 {
+		if st.Total.Requests != 1 || st.Total.ByClient(r.ClientCookie()) != 1 {
 			t.Fatalf("stats %+v", st.Total)
 		}
 	})

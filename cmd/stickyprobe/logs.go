@@ -183,7 +183,7 @@ func liveBuckets(c *cli.Context, mu *sync.Mutex, stats *haplog.Stats) func() {
 
 // liveLine is the delta between two totals: "15:04:05  120 requests ...".
 func liveLine(now time.Time, prev, cur *haplog.Counts) string {
-	d := func(s byte) int64 { return cur.Client(s) - prev.Client(s) }
+	d := func(s byte) int64 { return cur.ByClient(s) - prev.ByClient(s) }
 	kept := d('V')
 	back := kept + d('I') + d('D') + d('E') + d('O')
 	sticky := "-"
