@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -131,5 +132,55 @@ func TestLogsUsage(t *testing.T) {
 	os.WriteFile(empty, nil, 0o600)
 	if code, out, _ := runLogs(t, empty); code != exitCannotRun || !strings.Contains(out, "no request line") {
 		t.Errorf("an empty log: exit %d, want 3\n%s", code, out)
+	}
+}
+
+// --follow prints a line per bucket while the log grows and the report
+// when interrupted, with the exit code of its verdict.
+func TestLogsFollow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "haproxy.log")
+	line := func(i int, term string) string {
+		return fmt.Sprintf("127.0.0.1:%d [%s] fe_main be_app/server1 0/0/0/1/1 200 10 - - %s 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n",
+			40000+i, time.Now().Format("02/Jan/2006:15:04:05.000"), term)
+	}
+	if err := os.WriteFile(path, []byte(line(0, "--NI")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	cliMu.Lock()
+	go func() { done <- run(ctx, []string{"stickyprobe", "logs", "--follow", "--bucket", "200ms", path}, stdout, stderr) }()
+	time.Sleep(100 * time.Millisecond) // the parse, under cliMu
+	cliMu.Unlock()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 5; i++ {
+		f.WriteString(line(i, "--VN"))
+	}
+	f.Close()
+	live := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d  (\d+) requests  sticky (\S+)  V (\d+)`)
+	eventually(t, 10*time.Second, "live bucket lines adding up to the 6 requests, 5 kept", func() (bool, string) {
+		reqs, kept := 0, 0
+		for _, m := range live.FindAllStringSubmatch(stdout.String(), -1) {
+			n, _ := strconv.Atoi(m[1])
+			v, _ := strconv.Atoi(m[3])
+			reqs, kept = reqs+n, kept+v
+		}
+		return reqs == 6 && kept == 5, stdout.String()
+	})
+	cancel()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("logs --follow did not stop with its context")
+	}
+	out := stdout.String()
+	if code != exitPass || !strings.Contains(out, "6 requests") || !strings.Contains(out, "Verdict: PASS") {
+		t.Errorf("exit %d\n%s\n%s", code, out, stderr)
 	}
 }
