@@ -151,7 +151,9 @@ func TestLogsFollow(t *testing.T) {
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	cliMu.Lock()
-	go func() { done <- run(ctx, []string{"stickyprobe", "logs", "--follow", "--bucket", "200ms", path}, stdout, stderr) }()
+	go func() {
+		done <- run(ctx, []string{"stickyprobe", "logs", "--follow", "--bucket", "200ms", path}, stdout, stderr)
+	}()
 	time.Sleep(100 * time.Millisecond) // the parse, under cliMu
 	cliMu.Unlock()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
