@@ -187,3 +187,26 @@ func randomToken() string {
 	_, _ = rand.Read(buf[:]) // crypto/rand.Read never fails on supported platforms
 	return hex.EncodeToString(buf[:])
 }
+
+// StartBackends starts n backends called server1..serverN with opts, the
+// lab's usual set. On error the ones already started are stopped.
+func StartBackends(n int, opts BackendOptions) ([]*Backend, error) {
+	var out []*Backend
+	for i := 1; i <= n; i++ {
+		b, err := StartBackend("server"+strconv.Itoa(i), opts)
+		if err != nil {
+			return nil, errors.Join(err, StopBackends(out))
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// StopBackends stops every backend given.
+func StopBackends(backends []*Backend) error {
+	var errs []error
+	for _, b := range backends {
+		errs = append(errs, b.Stop())
+	}
+	return errors.Join(errs...)
+}

@@ -50,6 +50,16 @@ type HAProxyConfig struct {
 	// names the probe request it was. The presets set it.
 	HTTPLog     bool
 	HTTPLogPath string
+
+	// StatsSocket adds a Runtime API socket to the global section
+	// (`stats socket PATH mode 600 level StatsLevel`), at StatsSocketPath
+	// (StartHAProxy picks a short private one when it is empty; see
+	// HAProxy.StatsSocket). StatsLevel is "operator" (default) or "user",
+	// which HAProxy 2.6 lets see stats and server states but not stick
+	// table contents.
+	StatsSocket     bool
+	StatsSocketPath string
+	StatsLevel      string
 }
 
 // MarkHeader is the request header the lab's frontends capture into the
@@ -109,6 +119,10 @@ func (c HAProxyConfig) Render(listenPort int, backends []*Backend) (string, erro
 	if c.Peers && (c.PeersPort < 1 || c.PeersPort > 65535 || (c.PeersPort == listenPort && host == defaultBindAddr)) {
 		return "", fmt.Errorf("lab: peers port %d: want a free port other than the frontend's", c.PeersPort)
 	}
+	stats, err := c.statsLine()
+	if err != nil {
+		return "", err
+	}
 	n := c.Servers
 	if n < 0 || n > len(backends) {
 		return "", fmt.Errorf("lab: Servers=%d but %d backends given", c.Servers, len(backends))
@@ -135,6 +149,10 @@ func (c HAProxyConfig) Render(listenPort int, backends []*Backend) (string, erro
 	if c.HTTPLog {
 		line("    # Every request, in HAProxy's own words, to a file the lab reads.")
 		line("    log fd@%d format raw local0", httpLogFD)
+	}
+	if stats != "" {
+		line("    # The Runtime API, for stickyprobe --haproxy-socket.")
+		line("    %s", stats)
 	}
 	line("")
 	line("defaults")

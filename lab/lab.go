@@ -27,6 +27,9 @@ type Options struct {
 	Backends int            // default 3; names are "server1".."serverN"
 	Backend  BackendOptions // applied to every backend
 	HAProxy  HAProxyConfig
+	// LB, if set, is the load balancer to start instead of HAProxy
+	// (NginxConfig, CaddyConfig, ApacheConfig, or an HAProxyConfig).
+	LB LBConfig
 }
 
 // Lab bundles the backends and the load balancer in front of them, plus
@@ -37,10 +40,10 @@ type Lab struct {
 
 	mu     sync.Mutex
 	closed bool
-	extra  []*HAProxy // started by AddNode, stopped by Close
+	extra  []Node // started by AddNode and AddLB, stopped by Close
 }
 
-// Start starts the backends, then HAProxy in front of them, and returns once
+// Start starts the backends, then HAProxy (or opts.LB) in front of them, and returns once
 // requests flow end to end. On error everything already started is stopped.
 func Start(ctx context.Context, opts Options) (*Lab, error) {
 	n := opts.Backends
@@ -50,20 +53,21 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	if n == 0 {
 		n = defaultBackends
 	}
-	// Check for haproxy first so a missing binary costs nothing and the
+	var cfg LBConfig = opts.HAProxy
+	if opts.LB != nil {
+		cfg = opts.LB
+	}
+	// Check for the binary first so a missing one costs nothing and the
 	// install hint is the error the user sees.
-	if _, err := FindHAProxy(); err != nil {
+	if _, err := FindLB(cfg.LBKind()); err != nil {
 		return nil, err
 	}
-	l := &Lab{}
-	for i := 1; i <= n; i++ {
-		b, err := StartBackend(fmt.Sprintf("server%d", i), opts.Backend)
-		if err != nil {
-			return nil, errors.Join(err, l.Close())
-		}
-		l.Backends = append(l.Backends, b)
+	backends, err := StartBackends(n, opts.Backend)
+	if err != nil {
+		return nil, err
 	}
-	lb, err := StartHAProxy(ctx, opts.HAProxy, l.Backends)
+	l := &Lab{Backends: backends}
+	lb, err := StartNode(ctx, cfg, l.Backends)
 	if err != nil {
 		return nil, errors.Join(err, l.Close())
 	}
@@ -79,6 +83,17 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 // with the rest of the lab. The ctx bounds startup only. AddNode after
 // Close is an error.
 func (l *Lab) AddNode(ctx context.Context, cfg HAProxyConfig) (*HAProxy, error) {
+	n, err := l.AddLB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return n.(*HAProxy), nil
+}
+
+// AddLB is AddNode for any kind of load balancer: nginx, Caddy or Apache
+// nodes in front of the lab's backends, e.g. two Caddy nodes with
+// different cookie secrets.
+func (l *Lab) AddLB(ctx context.Context, cfg LBConfig) (Node, error) {
 	l.mu.Lock()
 	closed := l.closed
 	l.mu.Unlock()
@@ -86,7 +101,7 @@ func (l *Lab) AddNode(ctx context.Context, cfg HAProxyConfig) (*HAProxy, error) 
 		return nil, errors.New("lab: AddNode on a closed lab")
 	}
 	// Start outside the lock so a slow start does not hold up Close.
-	h, err := StartHAProxy(ctx, cfg, l.Backends)
+	h, err := StartNode(ctx, cfg, l.Backends)
 	if err != nil {
 		return nil, err
 	}

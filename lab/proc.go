@@ -61,11 +61,20 @@ type process struct {
 // become the child's descriptors 3, 4, ... A goroutine reaps it as soon as
 // it exits, so it never lingers as a zombie.
 func startProcess(bin string, args []string, logs io.Writer, extra ...*os.File) (*process, error) {
+	return startProcessEnv(bin, args, nil, logs, extra...)
+}
+
+// startProcessEnv is startProcess with env added to this process's
+// environment (e.g. where Caddy keeps its data).
+func startProcessEnv(bin string, args, env []string, logs io.Writer, extra ...*os.File) (*process, error) {
 	p := &process{out: newBoundedBuffer(16 << 10), done: make(chan struct{})}
 	w := io.MultiWriter(logs, p.out)
 	// Deliberately not exec.CommandContext: the caller's ctx bounds startup,
 	// not the lifetime of the server.
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = w, w
 	cmd.ExtraFiles = extra
 	cmd.SysProcAttr = sysProcAttr()

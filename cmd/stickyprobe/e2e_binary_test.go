@@ -163,7 +163,8 @@ func TestHelpTeaches(t *testing.T) {
 
 // The lab checks its flags before it starts anything: a usage error.
 func TestLabCommandRefusesBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--sessions", "0"}, {"--requests", "1"}, {"--config", "nope"}} {
+	for _, args := range [][]string{{"--sessions", "0"}, {"--requests", "1"}, {"--config", "nope"}, {"--lb", "traefik"},
+		{"--lb", "nginx", "--config", "textbook"}, {"--serve", "nope"}} {
 		code, _, stderr := runBinary(t, append([]string{"lab"}, args...)...)
 		if code != exitUsage || !strings.Contains(stderr, args[0]) {
 			t.Errorf("lab %v: exit %d, stderr %q; want 2 naming %s", args, code, stderr, args[0])
@@ -188,6 +189,19 @@ func TestLabCommandShowsEveryConfig(t *testing.T) {
 		"source":           "PASS",
 		"source-nat":       "FAIL",
 		"nodes-disagree":   "FAIL",
+
+		"nginx-hash-cookie":      "FAIL",
+		"nginx-hash-remote-addr": "PASS",
+		"nginx-ip-hash":          "PASS",
+		"nginx-ip-hash-one-24":   "FAIL",
+		"nginx-round-robin":      "FAIL",
+		"caddy-cookie":           "PASS",
+		"caddy-nodes-secrets":    "FAIL",
+		"caddy-round-robin":      "FAIL",
+		"caddy-ip-hash":          "PASS",
+		"apache-routeid":         "PASS",
+		"apache-route-no-dot":    "FAIL",
+		"apache-unset-cookie":    "FAIL",
 	}
 	for name, verdict := range want {
 		line := ""

@@ -32,15 +32,7 @@ func startLBWith(t *testing.T, cfg lab.HAProxyConfig, opts lab.BackendOptions) *
 	if _, err := lab.FindHAProxy(); err != nil {
 		t.Fatal(err)
 	}
-	var backends []*lab.Backend
-	for i := 1; i <= 3; i++ {
-		b, err := lab.StartBackend("server"+strconv.Itoa(i), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Stop() })
-		backends = append(backends, b)
-	}
+	backends := startBackendsT(t, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	h, err := lab.StartHAProxy(ctx, cfg, backends)
@@ -49,6 +41,18 @@ func startLBWith(t *testing.T, cfg lab.HAProxyConfig, opts lab.BackendOptions) *
 	}
 	t.Cleanup(func() { h.Stop() })
 	return h
+}
+
+// startBackendsT starts the lab's three backends, stopped when the test
+// ends.
+func startBackendsT(t *testing.T, opts lab.BackendOptions) []*lab.Backend {
+	t.Helper()
+	backends, err := lab.StartBackends(3, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lab.StopBackends(backends) })
+	return backends
 }
 
 func preset(t *testing.T, name string) lab.HAProxyConfig {

@@ -32,109 +32,182 @@ func labCommand() *cli.Command {
 	}
 	return &cli.Command{
 		Name:  "lab",
-		Usage: "run the probe against a real HAProxy on 127.0.0.1 with the textbook config and classic mistakes",
-		Description: "Starts three HTTP backends and, one after the other, a real haproxy in front of them with\n" +
-			"each of these configs, probes it, and shows the verdicts side by side:\n\n   " +
+		Usage: "run the probe against real HAProxy, nginx, Caddy and Apache on 127.0.0.1 with good configs and classic mistakes",
+		Description: "Starts three HTTP backends and, one after the other, a real haproxy, nginx, caddy or apache2\n" +
+			"in front of them with each of these configs, probes it, and shows the verdicts side by side:\n\n   " +
 			strings.Join(names, ", ") + "\n\n" +
-			"Everything listens on 127.0.0.1 (and 127.0.0.2-127.0.0.41 as source addresses) and stops when\n" +
-			"the command ends. Each config has a verdict it should get; the command exits 1 if one gets\n" +
-			"another, so it doubles as a check that this HAProxy behaves as the probe expects. Needs haproxy\n" +
-			"(Debian/Ubuntu: sudo apt-get install -y haproxy).\n\n" +
+			"Everything listens on 127.0.0.1 (and other 127.0.0.0/8 addresses as source addresses) and stops\n" +
+			"when the command ends. Each config has a verdict it should get; the command exits 1 if one gets\n" +
+			"another, so it doubles as a check that these load balancers behave as the probe expects. Needs\n" +
+			"the binaries of the kinds it runs (Debian/Ubuntu: sudo apt-get install -y haproxy nginx caddy apache2).\n\n" +
 			"Examples:\n" +
 			"   stickyprobe lab                          all configs, side by side\n" +
+			"   stickyprobe lab --lb nginx --lb caddy    only these load balancers\n" +
 			"   stickyprobe lab --config no-server-cookie --details\n" +
-			"   stickyprobe lab --serve textbook          keep one running and probe it yourself",
+			"   stickyprobe lab --serve apache-route-no-dot   keep one running and probe it yourself",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "config", Usage: "only these configs (repeatable; default all)"},
+			&cli.StringSliceFlag{Name: "lb", Usage: "only configs of these load balancers: " + strings.Join(labKinds, ", ") + " (repeatable; default all)"},
 			&cli.BoolFlag{Name: "details", Usage: "print the full report of every config"},
-			&cli.BoolFlag{Name: "show-config", Usage: "print each generated haproxy.cfg"},
+			&cli.BoolFlag{Name: "show-config", Usage: "print each generated config (haproxy.cfg, nginx.conf, Caddyfile, httpd.conf)"},
 			&cli.StringFlag{Name: "serve", Usage: "start config `NAME`, print its URL and keep it running until Ctrl-C"},
 			&cli.IntFlag{Name: "sessions", Value: 30, Usage: "sessions per config (at least 10: the spread check needs them)"},
 			&cli.IntFlag{Name: "requests", Value: 6, Usage: "requests per session (at least 2)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every request"},
 		},
-		Action: func(c *cli.Context) error {
-			// Flags first: a typo costs nothing and says so (exit 2).
-			if n := c.Int("sessions"); n < 10 || n > 10_000 {
-				return fmt.Errorf("--sessions %d: want 10..10000", n)
-			}
-			if n := c.Int("requests"); n < 2 || n > 1000 {
-				return fmt.Errorf("--requests %d: want 2..1000 (a session is judged by two responses or more)", n)
-			}
-			cases, err := selectLabCases(c.StringSlice("config"))
-			if err != nil && c.String("serve") == "" {
-				return err
-			}
-			if _, err := lab.FindHAProxy(); err != nil {
-				return withCode(exitCannotRun, "%v", err)
-			}
-			if name := c.String("serve"); name != "" {
-				return serveLab(c.Context, name, c.App.Writer)
-			}
-			return runLab(c, cases)
-		},
+		Action: labAction,
 	}
 }
 
+func labAction(c *cli.Context) error {
+	// Flags first: a typo costs nothing and says so (exit 2).
+	if n := c.Int("sessions"); n < 10 || n > 10_000 {
+		return fmt.Errorf("--sessions %d: want 10..10000", n)
+	}
+	if n := c.Int("requests"); n < 2 || n > 1000 {
+		return fmt.Errorf("--requests %d: want 2..1000 (a session is judged by two responses or more)", n)
+	}
+	if name := c.String("serve"); name != "" {
+		p, ok := lab.LBPresetByName(name)
+		if !ok {
+			return fmt.Errorf("--serve %q: unknown config; see `stickyprobe lab --help` for the list", name)
+		}
+		if _, err := lab.FindLB(p.Kind()); err != nil {
+			return withCode(exitCannotRun, "%v", err)
+		}
+		return serveLab(c.Context, p, c.App.Writer)
+	}
+	cases, err := selectLabCases(c.StringSlice("config"), c.StringSlice("lb"))
+	if err != nil {
+		return err
+	}
+	// Every binary needed is checked before anything starts, so a missing
+	// one costs nothing and its install hint is what the user sees.
+	for _, kind := range labKinds {
+		if slices.ContainsFunc(cases, func(lc labCase) bool { return lc.Kind() == kind }) {
+			if _, err := lab.FindLB(kind); err != nil {
+				return withCode(exitCannotRun, "%v", err)
+			}
+		}
+	}
+	return runLab(c, cases)
+}
+
 // labCase is one row of the lab: a preset, what the probe does against it,
-// and the verdict a correct probe gives it against HAProxy.
+// and the verdict a correct probe gives it against that load balancer.
 type labCase struct {
-	lab.Preset
+	lab.LBPreset
 	expect report.Verdict
-	// node, if set, is a second HAProxy node in front of the same
-	// backends; the probe rotates over both.
-	node *lab.HAProxyConfig
+	// node, if set, is a second node in front of the same backends; the
+	// probe rotates over both.
+	node lab.LBConfig
 	spec func(*scenarios.Spec) // changes to the probe's spec
 }
 
 // labSources are the source addresses the lab's source-persistence rows
-// bind sessions to: Linux routes all of 127.0.0.0/8 to lo.
+// bind sessions to: Linux routes all of 127.0.0.0/8 to lo. All in one
+// /24, which nginx's ip_hash treats as one client.
 const labSources = "127.0.0.2-127.0.0.41"
+
+// labSources24 are 40 source addresses in 40 different /24s.
+func labSources24() string {
+	var addrs []string
+	for i := 1; i <= 40; i++ {
+		addrs = append(addrs, "127.0."+strconv.Itoa(i)+".2")
+	}
+	return strings.Join(addrs, ",")
+}
+
+// labKinds are the load balancer kinds the lab runs, in row order.
+var labKinds = []string{"haproxy", "nginx", "caddy", "apache"}
+
+func bySource(pool string, minBackends int) func(*scenarios.Spec) {
+	return func(s *scenarios.Spec) {
+		s.Token = scenarios.Token{Kind: scenarios.TokenSource}
+		if pool != "" {
+			s.SourceIPs, _ = scenarios.ParseSourceIPs(pool)
+		}
+		s.MinBackends = minBackends
+	}
+}
+
+func byCookie(name string) func(*scenarios.Spec) {
+	return func(s *scenarios.Spec) { s.Token = scenarios.Token{Kind: scenarios.TokenCookie, Name: name} }
+}
 
 func labCases() []labCase {
 	expect := map[string]report.Verdict{
 		"textbook": report.Pass, "no-cookie": report.Fail, "no-server-cookie": report.Fail,
 		"single-backend": report.Inconclusive, "cookie-domain": report.Fail, "cookie-secure": report.Fail,
 		"stick-app-cookie": report.Pass, "source": report.Pass, "redispatch": report.Pass,
+		"nginx-hash-cookie": report.Fail, "nginx-hash-remote-addr": report.Pass, "nginx-ip-hash": report.Pass,
+		"nginx-round-robin": report.Fail, "caddy-cookie": report.Pass, "caddy-round-robin": report.Fail,
+		"caddy-ip-hash": report.Pass, "apache-routeid": report.Pass, "apache-route-no-dot": report.Fail,
+		"apache-unset-cookie": report.Fail,
+	}
+	specs := map[string]func(*scenarios.Spec){
+		"source":                 bySource(labSources, -1),
+		"nginx-hash-cookie":      byCookie(lab.AppCookie),
+		"nginx-hash-remote-addr": bySource(labSources, -1),
+		"nginx-ip-hash":          bySource(labSources24(), -1),
+		"caddy-ip-hash":          bySource(labSources, -1),
 	}
 	var out []labCase
-	for _, p := range lab.Presets() {
-		lc := labCase{Preset: p, expect: expect[p.Name]}
-		if p.Name == "source" {
-			lc.Description = "balance source from 40 client addresses: the address picks the server, so it sticks without cookies."
-			lc.spec = func(s *scenarios.Spec) {
-				s.Token = scenarios.Token{Kind: scenarios.TokenSource}
-				s.SourceIPs, _ = scenarios.ParseSourceIPs(labSources)
-			}
+	for _, p := range lab.LBPresets() {
+		v, ok := expect[p.Name]
+		if !ok {
+			continue // a preset for --serve and the tests only
 		}
-		out = append(out, lc)
-		if p.Name == "source" {
-			out = append(out, labCase{
-				Preset: lab.Preset{Name: "source-nat", Config: p.Config,
-					Description: "balance source, every user behind one NAT (one address): all on one server; the spread check fails."},
-				expect: report.Fail,
-				spec: func(s *scenarios.Spec) {
-					s.Token = scenarios.Token{Kind: scenarios.TokenSource}
-					s.MinBackends = 3
-				},
-			})
-		}
+		out = append(out, labCase{LBPreset: p, expect: v, spec: specs[p.Name]})
+		out = append(out, extraLabCases(p)...)
 	}
-	textbook, _ := lab.PresetByName("textbook")
-	node := textbook.Config
-	node.CookiePrefix = "b"
-	out = append(out, labCase{
-		Preset: lab.Preset{Name: "nodes-disagree", Config: textbook.Config,
-			Description: "Two textbook LB nodes whose `cookie` values differ (s1 vs bs1): a user moving between them changes server."},
-		expect: report.Fail,
-		node:   &node,
-		spec:   func(s *scenarios.Spec) { s.Frontends = scenarios.FrontendsRotate },
-	})
 	return out
 }
 
-func selectLabCases(names []string) ([]labCase, error) {
+// extraLabCases are the rows that run preset p another way: behind one
+// NAT, from one /24, or as two nodes that disagree.
+func extraLabCases(p lab.LBPreset) []labCase {
+	variant := func(name, desc string) lab.LBPreset {
+		return lab.LBPreset{Name: name, Description: desc, Config: p.Config, Backend: p.Backend}
+	}
+	switch p.Name {
+	case "source":
+		return []labCase{{LBPreset: variant("source-nat",
+			"balance source, every user behind one NAT (one address): all on one server; the spread check fails."),
+			expect: report.Fail, spec: bySource("", 3)}}
+	case "textbook":
+		node := p.Config.(lab.HAProxyConfig)
+		node.CookiePrefix = "b"
+		return []labCase{{LBPreset: variant("nodes-disagree",
+			"Two textbook LB nodes whose `cookie` values differ (s1 vs bs1): a user moving between them changes server."),
+			expect: report.Fail, node: node, spec: rotate}}
+	case "nginx-ip-hash":
+		return []labCase{{LBPreset: variant("nginx-ip-hash-one-24",
+			"nginx `ip_hash` with 40 users in one /24 (127.0.0.2-41): ip_hash keys on three octets, so all share one server."),
+			expect: report.Fail, spec: bySource(labSources, 3)}}
+	case "caddy-cookie":
+		node := p.Config.(lab.CaddyConfig)
+		node.LBPolicy = "cookie lb " + lab.CaddyOtherSecret
+		return []labCase{{LBPreset: variant("caddy-nodes-secrets",
+			"Two Caddy nodes with `lb_policy cookie` and different secrets: each ignores the other's cookie values."),
+			expect: report.Fail, node: node, spec: rotate}}
+	}
+	return nil
+}
+
+func rotate(s *scenarios.Spec) { s.Frontends = scenarios.FrontendsRotate }
+
+// selectLabCases picks rows by name (--config) and kind (--lb).
+func selectLabCases(names, kinds []string) ([]labCase, error) {
+	for _, k := range kinds {
+		if !slices.Contains(labKinds, k) {
+			return nil, fmt.Errorf("--lb %q: want one of %s", k, strings.Join(labKinds, ", "))
+		}
+	}
 	all := labCases()
+	if len(kinds) > 0 {
+		all = slices.DeleteFunc(all, func(lc labCase) bool { return !slices.Contains(kinds, lc.Kind()) })
+	}
 	if len(names) == 0 {
 		return all, nil
 	}
@@ -142,7 +215,7 @@ func selectLabCases(names []string) ([]labCase, error) {
 	for _, n := range names {
 		i := slices.IndexFunc(all, func(lc labCase) bool { return lc.Name == n })
 		if i < 0 {
-			return nil, fmt.Errorf("--config %q: unknown; see `stickyprobe lab --help` for the list", n)
+			return nil, fmt.Errorf("--config %q: unknown (or not of --lb's kinds); see `stickyprobe lab --help` for the list", n)
 		}
 		out = append(out, all[i])
 	}
@@ -151,20 +224,11 @@ func selectLabCases(names []string) ([]labCase, error) {
 
 // startBackends starts the lab's three backends; stop releases them.
 func startBackends(opts lab.BackendOptions) (backends []*lab.Backend, stop func(), err error) {
-	stop = func() {
-		for _, b := range backends {
-			b.Stop()
-		}
+	backends, err = lab.StartBackends(3, opts)
+	if err != nil {
+		return nil, nil, err
 	}
-	for i := 1; i <= 3; i++ {
-		b, err := lab.StartBackend("server"+strconv.Itoa(i), opts)
-		if err != nil {
-			stop()
-			return nil, nil, err
-		}
-		backends = append(backends, b)
-	}
-	return backends, stop, nil
+	return backends, func() { lab.StopBackends(backends) }, nil
 }
 
 // labSpec is the probe spec for lab frontends: a real host name resolved
@@ -218,7 +282,7 @@ func runLab(c *cli.Context, cases []labCase) error {
 			return withCode(exitCannotRun, "config %s: %v", lc.Name, err)
 		}
 		if c.Bool("show-config") {
-			fmt.Fprintf(w, "# --- haproxy.cfg for %s ---\n%s\n", lc.Name, cfgText)
+			fmt.Fprintf(w, "# --- %s config for %s ---\n%s\n", lc.Kind(), lc.Name, cfgText)
 		}
 		if c.Bool("details") {
 			fmt.Fprintf(w, "=== %s: %s ===\n", lc.Name, lc.Description)
@@ -240,22 +304,22 @@ func runLab(c *cli.Context, cases []labCase) error {
 		return &exitError{code: exitInterrupted, err: errSilent}
 	}
 	if len(unexpected) > 0 {
-		return withCode(exitFail, "the lab's HAProxy gave verdicts it should not (%s): see them with --details", strings.Join(unexpected, "; "))
+		return withCode(exitFail, "the lab's load balancers gave verdicts it should not (%s): see them with --details", strings.Join(unexpected, "; "))
 	}
 	return nil
 }
 
-// probeLabCase starts HAProxy with one case's config (and its second
-// node), probes it and stops it.
+// probeLabCase starts one case's load balancer (and its second node),
+// probes it and stops it.
 func probeLabCase(ctx context.Context, lc labCase, backends []*lab.Backend, sessions, requests int, verbose bool, stderr io.Writer) (*report.Report, string, error) {
-	h, err := lab.StartHAProxy(ctx, lc.Config, backends)
+	h, err := lab.StartNode(ctx, lc.Config, backends)
 	if err != nil {
 		return nil, "", err
 	}
 	defer h.Stop()
 	ports, cfgText := []int{h.Port()}, h.Config()
 	if lc.node != nil {
-		n, err := lab.StartHAProxy(ctx, *lc.node, backends)
+		n, err := lab.StartNode(ctx, lc.node, backends)
 		if err != nil {
 			return nil, "", err
 		}
@@ -273,23 +337,22 @@ func probeLabCase(ctx context.Context, lc labCase, backends []*lab.Backend, sess
 	return rep, cfgText, nil
 }
 
-func serveLab(ctx context.Context, name string, w io.Writer) error {
-	p, ok := lab.PresetByName(name)
-	if !ok {
-		return fmt.Errorf("--serve %q: unknown config; see `stickyprobe lab --help` for the list", name)
-	}
+// labKindNames are the load balancers' names as their users write them.
+var labKindNames = map[string]string{"haproxy": "HAProxy", "nginx": "nginx", "caddy": "Caddy", "apache": "Apache"}
+
+func serveLab(ctx context.Context, p lab.LBPreset, w io.Writer) error {
 	backends, stop, err := startBackends(p.Backend)
 	if err != nil {
 		return withCode(exitCannotRun, "starting the lab's backends: %v", err)
 	}
 	defer stop()
-	h, err := lab.StartHAProxy(ctx, p.Config, backends)
+	h, err := lab.StartNode(ctx, p.Config, backends)
 	if err != nil {
 		return withCode(exitCannotRun, "%v", err)
 	}
 	defer h.Stop()
 	// The control endpoint lets a scenario's exec phase restart or reload
-	// this HAProxy; loopback only, since it bounces the lab.
+	// this load balancer; loopback only, since it bounces the lab.
 	ctl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return withCode(exitCannotRun, "control endpoint: %v", err)
@@ -297,10 +360,16 @@ func serveLab(ctx context.Context, name string, w io.Writer) error {
 	srv := &http.Server{Handler: lab.ControlHandler(h, backends...), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ctl)
 	defer srv.Close()
-	port, ctlURL := h.Port(), "http://"+ctl.Addr().String()
+	printServe(w, p, h, "http://"+ctl.Addr().String())
+	<-ctx.Done()
+	return nil
+}
+
+func printServe(w io.Writer, p lab.LBPreset, h lab.Node, ctlURL string) {
+	port := h.Port()
 	resolve, hostURL := fmt.Sprintf("--resolve %s:%d:127.0.0.1", labHost, port), fmt.Sprintf("http://%s:%d/", labHost, port)
 	target := resolve + " " + hostURL
-	fmt.Fprintf(w, "HAProxy (%s: %s) listens on %s\n\n%s\n", p.Name, p.Description, h.URL(), h.Config())
+	fmt.Fprintf(w, "%s (%s: %s) listens on %s\n\n%s\n", labKindNames[p.Kind()], p.Name, p.Description, h.URL(), h.Config())
 	fmt.Fprintf(w, "Probe it from another terminal:\n   stickyprobe run %s\n", h.URL())
 	fmt.Fprintf(w, "or under a real host name, so Domain and Secure cookie rules apply as in production:\n"+
 		"   stickyprobe run %s\n", target)
@@ -311,8 +380,6 @@ func serveLab(ctx context.Context, name string, w io.Writer) error {
 	fmt.Fprintf(w, "so a restart smoke test against it is:\n"+
 		"   stickyprobe scenario run --exec 'restart=curl -fsS -X POST %s/restart' %s restart-smoke %s\n\nCtrl-C stops it.\n",
 		ctlURL, resolve, hostURL)
-	<-ctx.Done()
-	return nil
 }
 
 const labNextSteps = `
