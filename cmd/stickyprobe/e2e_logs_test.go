@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,6 +58,7 @@ func TestLogsJoinNodesWithInconsistentCookieValues(t *testing.T) {
 			t.Fatalf("by %s: not every switch joined:\n%s", by, out)
 		}
 		n, _ := strconv.Atoi(m[1])
+		checkLogsJSON(t, by, n, res.eventsPath, a.RequestLog(), b.RequestLog())
 		for _, want := range []string{"client cookie I (invalid), server cookie I (inserted) [by " + by + "]", "confirms the report"} {
 			if got := strings.Count(out, want); got != n {
 				t.Errorf("by %s: %d of %d switches with %q:\n%s", by, got, n, want, out)
@@ -184,5 +186,36 @@ func TestLogsFollow(t *testing.T) {
 	out := stdout.String()
 	if code != exitPass || !strings.Contains(out, "6 requests") || !strings.Contains(out, "Verdict: PASS") {
 		t.Errorf("exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// checkLogsJSON: --json - says what the text says, switch by switch.
+func checkLogsJSON(t *testing.T, by string, n int, args ...string) {
+	t.Helper()
+	code, out, _ := runLogs(t, append([]string{"--json", "-", "--events"}, args...)...)
+	var r struct {
+		Schema   string `json:"schema"`
+		Verdict  string `json:"verdict"`
+		Requests int64  `json:"requests"`
+		Total    struct {
+			Client map[string]int64 `json:"client_cookie"`
+		} `json:"total"`
+		Switches []struct {
+			Found     bool   `json:"found"`
+			By        string `json:"by"`
+			Term      string `json:"termination_state"`
+			Agreement string `json:"agreement"`
+		} `json:"switches"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("--json -: %v\n%s", err, out)
+	}
+	if code != exitFail || r.Schema != "stickyprobe.logs/v1" || r.Verdict != "fail" || r.Total.Client["I"] == 0 || len(r.Switches) != n {
+		t.Fatalf("exit %d, %+v", code, r)
+	}
+	for _, sw := range r.Switches {
+		if !sw.Found || sw.By != by || sw.Term != "--II" || sw.Agreement != "confirms" {
+			t.Errorf("switch %+v", sw)
+		}
 	}
 }

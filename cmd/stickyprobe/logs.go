@@ -47,6 +47,7 @@ func logsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "max-error-rate", Value: 0.01, Category: catVerdict,
 				Usage: "share of requests allowed a 5xx or no status"},
 			&cli.BoolFlag{Name: "show-secrets", Usage: "show unreadable lines' NAME=VALUE values in clear"},
+			&cli.StringFlag{Name: "json", Usage: "also write the counts, timeline, verdict and joined switches as JSON (schema " + haplog.JSONSchema + ") to `FILE`; - for stdout instead of the text"},
 		},
 		Action: logsAction,
 	}
@@ -87,10 +88,7 @@ func logsAction(c *cli.Context) error {
 		return err
 	}
 	s := haplog.Summary{Files: c.NArg(), Reader: rd, Stats: stats, Judged: haplog.Judge(stats, th), Th: th}
-	if err := haplog.Text(c.App.Writer, s); err != nil {
-		return withCode(exitCannotRun, "%v", err)
-	}
-	if err := join.Write(c.App.Writer); err != nil {
+	if err := writeLogsReport(c, s, join); err != nil {
 		return withCode(exitCannotRun, "%v", err)
 	}
 	if code := verdictCode(s.Verdict()); code != exitPass {
@@ -212,4 +210,22 @@ func openJoin(path string) (*haplog.Join, error) {
 		return nil, fmt.Errorf("--events: %w", err)
 	}
 	return j, nil
+}
+
+// writeLogsReport prints the text (unless --json -) and writes --json.
+func writeLogsReport(c *cli.Context, s haplog.Summary, join *haplog.Join) error {
+	path := c.String("json")
+	if path == "-" {
+		return haplog.JSON(c.App.Writer, s, join)
+	}
+	if err := haplog.Text(c.App.Writer, s); err != nil {
+		return err
+	}
+	if err := join.Write(c.App.Writer); err != nil {
+		return err
+	}
+	if path == "" {
+		return nil
+	}
+	return writeFile(path, false, func(w io.Writer) error { return haplog.JSON(w, s, join) })
 }
