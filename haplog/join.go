@@ -3,6 +3,7 @@ package haplog
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -57,9 +58,9 @@ func NewJoin(rep *report.Report, each func(func(*probe.Event) error) error) (*Jo
 	}
 	err := each(func(ev *probe.Event) error {
 		if sw := j.byMark[[2]int{ev.Session, ev.Seq}]; sw != nil {
-			sw.Local, sw.Start, sw.Latency = ev.Local, ev.Start, ev.Latency
-			if ev.Local != "" {
-				j.byLocal[ev.Local] = append(j.byLocal[ev.Local], sw)
+			sw.Local, sw.Start, sw.Latency = logAddr(ev.Local), ev.Start, ev.Latency
+			if sw.Local != "" {
+				j.byLocal[sw.Local] = append(j.byLocal[sw.Local], sw)
 			}
 		}
 		return nil
@@ -216,4 +217,14 @@ func serverWord(c byte) string {
 		return w
 	}
 	return "unknown"
+}
+
+// logAddr writes a Go address ("[::1]:4000") as HAProxy's %ci:%cp does
+// ("::1:4000").
+func logAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	return host + ":" + port
 }
