@@ -219,3 +219,29 @@ func checkLogsJSON(t *testing.T, by string, n int, args ...string) {
 		}
 	}
 }
+
+// run --haproxy-log joins live: after the report, each switch with the
+// line HAProxy wrote for it, read from what the run added to the logs.
+func TestRunHAProxyLog(t *testing.T) {
+	l := startLab(t, preset(t, "textbook"))
+	other := preset(t, "textbook")
+	other.CookiePrefix = "b"
+	b := addNode(t, l, other)
+	a := l.LB.(*lab.HAProxy)
+	args := []string{"--sessions", "8", "--requests", "4", "--frontends", "rotate", "--control", "0",
+		"--haproxy-log", a.RequestLog(), "--haproxy-log", b.RequestLog()}
+	res := probeRun(t, append(args, nodeArgs(l.LB, b)...)...)
+	rep := res.mustReport(t)
+	m := regexp.MustCompile(`HAProxy's log during the run: (\d+) requests`).FindStringSubmatch(res.stdout)
+	if m == nil || m[1] != "32" {
+		t.Fatalf("want the run's 32 requests and no earlier line read:\n%s", res.stdout)
+	}
+	found := regexp.MustCompile(`\((\d+) of (\d+) found in the log\)`).FindStringSubmatch(res.stdout)
+	if rep.Summary.Broken == 0 || found == nil || found[1] != found[2] || found[1] == "0" {
+		t.Fatalf("broken %d; join:\n%s", rep.Summary.Broken, res.stdout)
+	}
+	n, _ := strconv.Atoi(found[1])
+	if got := strings.Count(res.stdout, "[by mark] — confirms the report"); got != n {
+		t.Errorf("%d of %d switches confirmed by mark:\n%s", got, n, res.stdout)
+	}
+}

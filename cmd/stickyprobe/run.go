@@ -34,7 +34,7 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --token source --source-ips 127.0.0.2-127.0.0.41 http://127.0.0.1:8080/\n" +
 			"   stickyprobe run --burst 6 --http2 https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags:                  append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag(), markFlag()), profileFlags()...),
+		Flags:                  append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag(), markFlag(), runHAProxyLogFlag()), profileFlags()...),
 		UseShortOptionHandling: true, // -vv
 		Action: func(c *cli.Context) error {
 			spec, err := specFromFlags(c)
@@ -69,11 +69,16 @@ func runCommand() *cli.Command {
 			if prom != nil {
 				out.observe = prom.add
 			}
+			hlog, err := newRunHAProxyLog(c, &out) // run_haproxylog.go
+			if err != nil {
+				return err
+			}
 			stopProfiles, err := startProfiles(c)
 			if err != nil {
 				return err
 			}
 			rep, err := execute(c.Context, spec, out)
+			hlog.finish(rep)
 			if perr := stopProfiles(); perr != nil && err == nil {
 				err = withCode(exitCannotRun, "%v", perr)
 			}
