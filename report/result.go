@@ -73,6 +73,7 @@ type Report struct {
 	// node) and the backends that answered them.
 	Frontends   map[string]Frontend `json:"frontends"`
 	BackendLoss *BackendLoss        `json:"backend_loss,omitempty"` // backends that went away, and the sessions moved off them
+	LB          *LB                 `json:"lb,omitempty"`           // the load balancer the hints speak of (SetLB)
 }
 
 // Counts are about the measured sessions; requests and errors count every

@@ -302,8 +302,8 @@ func otherLossRun(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
 // nginx's proxy_next_upstream (`error timeout`, also the default) retries
 // a request whose server refuses the connection on the next one, so a
 // dead server's users move without an error; nginx then leaves the server
-// out for fail_timeout (10 s by default), so they do not come back within
-// the run. `proxy_next_upstream off` answers 502 instead.
+// out for fail_timeout (30 s in the preset), so they do not come back
+// within the run. `proxy_next_upstream off` answers 502 instead.
 func TestNginxNextUpstreamMovesUsers(t *testing.T) {
 	t.Parallel()
 	res := otherLossRun(t, lbPreset(t, "nginx-next-upstream").Config)

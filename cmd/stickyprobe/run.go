@@ -57,7 +57,7 @@ func runCommand() *cli.Command {
 			out := outputs{
 				stdout: c.App.Writer, stderr: c.App.ErrWriter,
 				jsonPath: c.String("json"), eventsPath: c.String("events"),
-				verbose: c.Bool("verbose"), quiet: c.Bool("quiet"),
+				verbose: c.Bool("verbose"), quiet: c.Bool("quiet"), lb: c.String("lb"),
 				progress: !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
 			}
 			if err := traceOutputs(c, spec, &out); err != nil {
@@ -92,6 +92,7 @@ type outputs struct {
 	jsonPath, eventsPath string
 	verbose, progress    bool
 	quiet                bool               // no table
+	lb                   string             // --lb: whose words the hints are in; "" or auto detects (lbhint.go)
 	trace                                   // HAR, Markdown, -vv, redaction, rerun command (trace.go)
 	observe              func(*probe.Event) // e.g. --prom-textfile; nil = none
 
@@ -202,6 +203,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	runInfo.Truncated = errors.Is(runErr, probe.ErrMaxDuration)
 	sinkErr := sink.close(runInfo) // the trailer: what a replay needs to print this very report
 	rep := summary.Close(runInfo)
+	applyLB(ctx, rep, spec, out.lb)
 	if err := writeReports(rep, out); err != nil {
 		return rep, withCode(exitCannotRun, "%v", err)
 	}

@@ -147,7 +147,7 @@ func scenarioRunAction(c *cli.Context) error {
 	out := outputs{
 		stdout: c.App.Writer, stderr: c.App.ErrWriter,
 		jsonPath: c.String("json"), eventsPath: c.String("events"),
-		verbose: c.Bool("verbose"), quiet: c.Bool("quiet"),
+		verbose: c.Bool("verbose"), quiet: c.Bool("quiet"), lb: c.String("lb"),
 		progress: !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
 	}
 	stateOutputs(c, &out, resume)
