@@ -20,10 +20,12 @@ type LB struct {
 var LBKinds = []string{"haproxy", "nginx", "caddy", "apache", "generic"}
 
 // SetLB makes the report's hints speak lb's language: every hint of a
-// cause the report has is replaced by that load balancer's. The causes
-// themselves do not change.
+// cause the report has is replaced by that load balancer's, and Run.LB
+// says which and why. The causes themselves do not change. Close calls it
+// when the run it is given names an LB, so a report rebuilt from an
+// events file speaks as the live one did.
 func (r *Report) SetLB(lb LB) {
-	r.LB = &lb
+	r.Run.LB = &lb
 	for c := range r.Hints {
 		r.Hints[c] = c.HintFor(lb.Kind)
 	}
@@ -104,14 +106,15 @@ func DetectLB(ev LBEvidence) LB {
 // lbLine says whose words the hints are in and why, or "" when SetLB was
 // not called (HAProxy's words, as before there was a choice).
 func lbLine(r *Report) string {
-	if r.LB == nil {
+	lb := r.Run.LB
+	if lb == nil {
 		return ""
 	}
-	name := lbNames[r.LB.Kind]
-	if !r.LB.Detected {
-		return "hints for " + name + " (--lb " + r.LB.Kind + ")"
+	name := lbNames[lb.Kind]
+	if !lb.Detected {
+		return "hints for " + name + " (--lb " + lb.Kind + ")"
 	}
-	return "hints for " + name + ", detected: " + r.LB.Why + " (--lb picks another)"
+	return "hints for " + name + ", detected: " + lb.Why + " (--lb picks another)"
 }
 
 var lbNames = map[string]string{"haproxy": "HAProxy", "nginx": "nginx", "caddy": "Caddy", "apache": "Apache", "generic": "any load balancer"}
@@ -127,3 +130,7 @@ func mdLBLine(b *bytes.Buffer, r *Report) {
 		b.WriteString(md(line) + "\n\n")
 	}
 }
+
+// TokenName is the persistence cookie's name, once the run has learned
+// it (or was given it), for detecting the LB before the report is closed.
+func (s *Summary) TokenName() string { return s.tokenName }

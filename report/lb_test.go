@@ -75,10 +75,12 @@ func TestSetLB(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back struct {
-		LB LB `json:"lb"`
+		Run struct {
+			LB LB `json:"lb"`
+		} `json:"run"`
 	}
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.LB != *r.LB {
-		t.Fatalf("lb in JSON %+v (%v), want %+v", back.LB, err, *r.LB)
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Run.LB != *r.Run.LB {
+		t.Fatalf("run.lb in JSON %+v (%v), want %+v", back.Run.LB, err, *r.Run.LB)
 	}
 	var table, md bytes.Buffer
 	if err := Table(&table, r); err != nil {
@@ -93,7 +95,7 @@ func TestSetLB(t *testing.T) {
 		}
 	}
 	r.SetLB(LB{Kind: "generic", Why: "--lb generic"})
-	if strings.Contains(r.Hints[CauseTokenIgnored], "nginx") || r.LB.Detected {
-		t.Errorf("after --lb generic: %+v %q", r.LB, r.Hints[CauseTokenIgnored])
+	if strings.Contains(r.Hints[CauseTokenIgnored], "nginx") || r.Run.LB.Detected {
+		t.Errorf("after --lb generic: %+v %q", r.Run.LB, r.Hints[CauseTokenIgnored])
 	}
 }

@@ -49,6 +49,8 @@ type Run struct {
 	// Vantages are the runs a merged report is made of (stickyprobe
 	// report a.jsonl b.jsonl), one per events file.
 	Vantages []Vantage `json:"vantages,omitempty"`
+	// LB is the load balancer the hints speak of (--lb, or detected).
+	LB *LB `json:"lb,omitempty"`
 }
 
 // Report is a closed summary: everything renderers need.
@@ -73,7 +75,6 @@ type Report struct {
 	// node) and the backends that answered them.
 	Frontends   map[string]Frontend `json:"frontends"`
 	BackendLoss *BackendLoss        `json:"backend_loss,omitempty"` // backends that went away, and the sessions moved off them
-	LB          *LB                 `json:"lb,omitempty"`           // the load balancer the hints speak of (SetLB)
 }
 
 // Counts are about the measured sessions; requests and errors count every
@@ -219,6 +220,9 @@ func (s *Summary) Close(run Run) *Report {
 	r.Spread = closeSpread(r, s.opts.ExpectSpread)
 	s.closePhases(r)
 	r.Verdict, r.Reasons = s.verdict(r)
+	if run.LB != nil {
+		r.SetLB(*run.LB)
+	}
 	return r
 }
 

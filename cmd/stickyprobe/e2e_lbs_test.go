@@ -76,6 +76,7 @@ func TestOtherLBsVerdicts(t *testing.T) {
 		{"caddy-ip-hash", []string{"--token", "source", "--source-ips", oneNet}, report.Pass, "", spreadOver(2)},
 		{"apache-routeid", nil, report.Pass, "", tokenShape("ROUTEID")},
 		{"apache-route-no-dot", nil, report.Fail, report.CauseTokenReassigned, checkNoDot},
+		{"caddy-round-robin", []string{"--sessions", "10"}, report.Fail, report.CauseNoToken, hintSays(report.CauseNoToken, "lb_policy cookie")},
 		{"apache-unset-cookie", nil, report.Fail, report.CauseNoToken, nil},
 	} {
 		t.Run(tc.preset, func(t *testing.T) {
@@ -94,7 +95,25 @@ func TestOtherLBsVerdicts(t *testing.T) {
 			if tc.check != nil {
 				tc.check(t, rep, res)
 			}
+			checkLBHints(t, rep, lbPreset(t, tc.preset).Kind())
 		})
+	}
+}
+
+// hintWords are words each kind's hints use and HAProxy's do not.
+var hintWords = map[string]string{"nginx": "nginx", "caddy": "Caddy", "apache": "Apache"}
+
+// checkLBHints asserts the report detected kind, says why, and gives its
+// hints in kind's words.
+func checkLBHints(t *testing.T, rep *report.Report, kind string) {
+	t.Helper()
+	if lb := rep.Run.LB; lb == nil || lb.Kind != kind || !lb.Detected || lb.Why == "" {
+		t.Fatalf("lb %+v, want %s detected with a reason", lb, kind)
+	}
+	for c, h := range rep.Hints {
+		if h != c.HintFor(kind) || strings.Contains(h, "HAProxy") {
+			t.Errorf("hint for %s is not %s's: %q", c, kind, h)
+		}
 	}
 }
 
@@ -104,6 +123,7 @@ func TestOtherLBsVerdicts(t *testing.T) {
 // own hash decides. With three servers about 2 users in 3 change server
 // once, between requests 1 and 2, and stay.
 func checkHashCookie(t *testing.T, rep *report.Report, res probeResult) {
+	hintSays(report.CauseTokenIgnored, "hash $cookie_NAME consistent")(t, rep, res)
 	t.Logf("hash $cookie consistent: %d of 60 sessions switched at request 2", rep.Summary.Broken)
 	if b := rep.Summary.Broken; b < 24 || b > 54 {
 		t.Errorf("%d of 60 broken: want about 40", b)
@@ -133,6 +153,14 @@ func checkHashCookie(t *testing.T, rep *report.Report, res probeResult) {
 	for _, sm := range rep.Samples {
 		if sm.Steps[0].Switch || !sm.Steps[1].Switch {
 			t.Errorf("sample %d: %+v; want the switch at request 2", sm.Session, sm.Steps)
+		}
+	}
+}
+
+func hintSays(c report.Cause, words string) func(*testing.T, *report.Report, probeResult) {
+	return func(t *testing.T, rep *report.Report, _ probeResult) {
+		if !strings.Contains(rep.Hints[c], words) {
+			t.Errorf("hint for %s: %q, want it to name %s", c, rep.Hints[c], words)
 		}
 	}
 }
@@ -176,6 +204,7 @@ func tokenShape(name string) func(*testing.T, *report.Report, probeResult) {
 // cookie, balances the request and, the route having changed, sets a new
 // cookie: token-reassigned on every switch, not token-ignored.
 func checkNoDot(t *testing.T, rep *report.Report, res probeResult) {
+	hintSays(report.CauseTokenReassigned, "`ROUTEID=.s2`")(t, rep, res)
 	reassigned := 0
 	for _, ev := range res.events {
 		if ev.TokenSent != "" && ev.TokenSet != "" {
@@ -326,4 +355,23 @@ func TestNginxNextUpstreamMovesUsers(t *testing.T) {
 		t.Fatalf("next upstream off: verdict %s, errors %v, causes %v: want the 502s to fail the run", rep.Verdict, rep.Errors, rep.Causes)
 	}
 	t.Logf("next upstream off: %v errors, moved %d, broken %d %v", rep.Errors, rep.Summary.Moved, rep.Summary.Broken, rep.Causes)
+}
+
+// --lb names the load balancer instead of detecting it; a kind it does not
+// know is a usage error before anything is sent.
+func TestLBFlag(t *testing.T) {
+	t.Parallel()
+	l := startPreset(t, "apache-unset-cookie")
+	res := probeRun(t, append([]string{"--sessions", "10", "--requests", "3", "--lb", "generic"}, nodeArgs(l.LB)...)...)
+	rep := res.mustReport(t)
+	if lb := rep.Run.LB; lb == nil || lb.Kind != "generic" || lb.Detected || rep.Hints[report.CauseNoToken] != report.CauseNoToken.HintFor("generic") {
+		t.Fatalf("lb %+v, hints %v: want the generic words, as asked", lb, rep.Hints)
+	}
+	if !strings.Contains(res.stdout, "hints for any load balancer (--lb generic)") {
+		t.Errorf("the table does not say whose hints:\n%s", res.stdout)
+	}
+	bad := probeRun(t, append([]string{"--lb", "traefik"}, nodeArgs(l.LB)...)...)
+	if bad.code != exitUsage || !strings.Contains(bad.stderr, "--lb") || bad.report != nil {
+		t.Errorf("--lb traefik: exit %d, stderr %q; want 2 naming --lb, no run", bad.code, bad.stderr)
+	}
 }

@@ -39,33 +39,25 @@ func checkLB(v string) error {
 	return fmt.Errorf("--lb %q: want %s or %s", v, strings.Join(report.LBKinds, ", "), lbAuto)
 }
 
-// applyLB makes rep's hints speak the load balancer's language: the one
-// --lb names, or the one the responses point at ("" or auto).
-func applyLB(ctx context.Context, rep *report.Report, spec scenarios.Spec, choice string) {
+// detectLB is the load balancer the hints will speak of: the one --lb
+// names, or the one the responses point at ("" or auto), judged by the
+// persistence cookie (tokenName, if known) and the Server header of one
+// more request. An interrupted run sends none.
+func detectLB(ctx context.Context, spec scenarios.Spec, choice, tokenName string) *report.LB {
 	if choice != "" && choice != lbAuto {
-		rep.SetLB(report.LB{Kind: choice, Why: "--lb " + choice})
-		return
+		return &report.LB{Kind: choice, Why: "--lb " + choice}
 	}
-	ev := report.LBEvidence{TokenName: rep.Run.TokenName}
+	ev := report.LBEvidence{TokenName: tokenName}
 	var failed error
 	if ctx.Err() == nil && len(spec.URLs) > 0 {
 		ev.Server, ev.Cookies, failed = preflight(ctx, spec)
 		ev.Response = failed == nil
 	}
-	if len(ev.Cookies) == 0 && ev.TokenName != "" {
-		for _, sm := range rep.Samples {
-			for _, st := range sm.Steps {
-				if st.TokenSet != "" {
-					ev.Cookies = append(ev.Cookies, &http.Cookie{Name: ev.TokenName, Value: st.TokenSet})
-				}
-			}
-		}
-	}
 	lb := report.DetectLB(ev)
 	if failed != nil {
 		lb.Why += " (the request for the Server header failed: " + failed.Error() + ")"
 	}
-	rep.SetLB(lb)
+	return &lb
 }
 
 // preflight sends one cookieless GET to the first target, connecting

@@ -201,9 +201,9 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 	runInfo.DurationS = time.Since(started).Round(time.Millisecond).Seconds()
 	runInfo.Interrupted = ctx.Err() != nil
 	runInfo.Truncated = errors.Is(runErr, probe.ErrMaxDuration)
+	runInfo.LB = detectLB(ctx, spec, out.lb, summary.TokenName())
 	sinkErr := sink.close(runInfo) // the trailer: what a replay needs to print this very report
 	rep := summary.Close(runInfo)
-	applyLB(ctx, rep, spec, out.lb)
 	if err := writeReports(rep, out); err != nil {
 		return rep, withCode(exitCannotRun, "%v", err)
 	}
