@@ -64,7 +64,7 @@ func LBPresets() []LBPreset {
 			Description: "Apache mod_proxy_balancer `stickysession=ROUTEID`, the cookie set to `.<route>` as the manual shows: returning clients go back to their route.",
 			Config:      ApacheConfig{StickySession: "ROUTEID", SetCookie: apacheRouteCookie}},
 		LBPreset{Name: "apache-route-no-dot",
-			Description: "Apache `stickysession=ROUTEID`, but the cookie set to `s2` instead of `.s2`: the route is read after a `.`, so the cookie is ignored.",
+			Description: "Apache `stickysession=ROUTEID`, but the cookie set to `s2` instead of `.s2`: the route is read after a `.`, so the balancer finds none, balances again and sets a new cookie every time.",
 			Config:      ApacheConfig{StickySession: "ROUTEID", SetCookie: "ROUTEID=%{BALANCER_WORKER_ROUTE}e; path=/"}},
 		LBPreset{Name: "apache-unset-cookie",
 			Description: "Apache `stickysession=JSESSIONID`, a cookie nothing sets: nothing pins a client.",

@@ -158,6 +158,9 @@ func labCases() []labCase {
 		if !ok {
 			continue // a preset for --serve and the tests only
 		}
+		if p.Name == "source" {
+			p.Description = "balance source from 40 client addresses: the address picks the server, so it sticks without cookies."
+		}
 		out = append(out, labCase{LBPreset: p, expect: v, spec: specs[p.Name]})
 		out = append(out, extraLabCases(p)...)
 	}
@@ -189,7 +192,7 @@ func extraLabCases(p lab.LBPreset) []labCase {
 		node := p.Config.(lab.CaddyConfig)
 		node.LBPolicy = "cookie lb " + lab.CaddyOtherSecret
 		return []labCase{{LBPreset: variant("caddy-nodes-secrets",
-			"Two Caddy nodes with `lb_policy cookie` and different secrets: each ignores the other's cookie values."),
+			"Two Caddy nodes with `lb_policy cookie` and different secrets: each takes the other's cookie for an unknown value and picks again."),
 			expect: report.Fail, node: node, spec: rotate}}
 	}
 	return nil
