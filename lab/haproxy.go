@@ -67,6 +67,8 @@ type HAProxy struct {
 	cfgText string   // last rendered config, kept after Stop for display
 	dir     string   // temp dir holding haproxy.cfg; "" when stopped
 	proc    *process // nil when stopped
+	httpLog httpLog  // the HTTP request log (HAProxyConfig.HTTPLog)
+	sockDir string   // the stats socket's directory when the lab made it; removed by Stop
 }
 
 var _ LoadBalancer = (*HAProxy)(nil)
@@ -90,6 +92,24 @@ func StartHAProxy(ctx context.Context, cfg HAProxyConfig, backends []*Backend) (
 			return nil, err
 		}
 	}
+	var sockDir string
+	if cfg.StatsSocket && cfg.StatsSocketPath == "" {
+		if cfg.StatsSocketPath, err = newStatsSocketPath(); err != nil {
+			return nil, err
+		}
+		sockDir = filepath.Dir(cfg.StatsSocketPath)
+	}
+	h, err := startHAProxy(ctx, bin, host, cfg, backends)
+	if err != nil && sockDir != "" {
+		os.RemoveAll(sockDir)
+	}
+	if h != nil {
+		h.sockDir = sockDir
+	}
+	return h, err
+}
+
+func startHAProxy(ctx context.Context, bin, host string, cfg HAProxyConfig, backends []*Backend) (*HAProxy, error) {
 	checkPort := cfg.Port
 	if checkPort == 0 {
 		checkPort = 1
@@ -167,7 +187,12 @@ func (h *HAProxy) Running() bool {
 func (h *HAProxy) Stop() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.stopLocked()
+	defer h.closeHTTPLogLocked()
+	err := h.stopLocked()
+	if err == nil {
+		h.removeStatsSocketDirLocked()
+	}
+	return err
 }
 
 // Restart stops haproxy and starts it again with the same config on the
@@ -210,6 +235,14 @@ func (h *HAProxy) Reconfigure(ctx context.Context, cfg HAProxyConfig) error {
 			if cfg.PeersPort, err = freePort(); err != nil {
 				return err
 			}
+		}
+	}
+	if cfg.StatsSocket && cfg.StatsSocketPath == "" {
+		if cfg.StatsSocketPath = h.cfg.StatsSocketPath; cfg.StatsSocketPath == "" {
+			if cfg.StatsSocketPath, err = newStatsSocketPath(); err != nil {
+				return err
+			}
+			h.sockDir = filepath.Dir(cfg.StatsSocketPath)
 		}
 	}
 	text, err := cfg.Render(h.port, h.backends)
@@ -281,9 +314,19 @@ func (h *HAProxy) startLocked(ctx context.Context, cfg HAProxyConfig, port int) 
 		os.RemoveAll(dir)
 		return err
 	}
+	if err := cfg.ensureStatsSocketDir(); err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
 	addr := hostPort(h.host, port)
 	fmt.Fprintf(h.logs, "--- stickyprobe: starting haproxy on %s ---\n", addr)
-	p, err := startProcess(h.bin, append(cfg.args(), "-db", "-f", path), h.logs)
+	logFile, err := h.openHTTPLogLocked(cfg)
+	if err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	p, err := startProcess(h.bin, append(cfg.args(), "-db", "-f", path), h.logs, logFile...)
+	closeFiles(logFile)
 	if err != nil {
 		os.RemoveAll(dir)
 		return fmt.Errorf("haproxy: %w", err)

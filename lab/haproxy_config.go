@@ -41,7 +41,34 @@ type HAProxyConfig struct {
 	// StartHAProxy picks PeersPort when it is 0.
 	Peers     bool
 	PeersPort int
+
+	// HTTPLog makes HAProxy log every request in its HTTP log format
+	// (`option httplog`; `option tcplog` in mode tcp) to fd 3, which
+	// StartHAProxy opens on HTTPLogPath (appending), or on a file in a
+	// private temp dir when that is empty (see HAProxy.RequestLog). The
+	// frontend captures the probe's mark header (MarkHeader), so each line
+	// names the probe request it was. The presets set it.
+	HTTPLog     bool
+	HTTPLogPath string
+
+	// StatsSocket adds a Runtime API socket to the global section
+	// (`stats socket PATH mode 600 level StatsLevel`), at StatsSocketPath
+	// (StartHAProxy picks a short private one when it is empty; see
+	// HAProxy.StatsSocket). StatsLevel is "operator" (default) or "user",
+	// which HAProxy 2.6 lets see stats and server states but not stick
+	// table contents.
+	StatsSocket     bool
+	StatsSocketPath string
+	StatsLevel      string
 }
+
+// MarkHeader is the request header the lab's frontends capture into the
+// HTTP log: the probe puts its run, session and request number there.
+const MarkHeader = "X-Stickyprobe-Mark"
+
+// httpLogFD is the descriptor haproxy logs to: the first of exec.Cmd's
+// ExtraFiles.
+const httpLogFD = 3
 
 // PeersSection is the name of the peers section Peers adds; a stick table
 // joins it with `stick-table ... peers lab`.
@@ -92,6 +119,10 @@ func (c HAProxyConfig) Render(listenPort int, backends []*Backend) (string, erro
 	if c.Peers && (c.PeersPort < 1 || c.PeersPort > 65535 || (c.PeersPort == listenPort && host == defaultBindAddr)) {
 		return "", fmt.Errorf("lab: peers port %d: want a free port other than the frontend's", c.PeersPort)
 	}
+	stats, err := c.statsLine()
+	if err != nil {
+		return "", err
+	}
 	n := c.Servers
 	if n < 0 || n > len(backends) {
 		return "", fmt.Errorf("lab: Servers=%d but %d backends given", c.Servers, len(backends))
@@ -115,9 +146,25 @@ func (c HAProxyConfig) Render(listenPort int, backends []*Backend) (string, erro
 	line("    # Fail loudly if the port is taken instead of silently sharing it")
 	line("    # with another haproxy (SO_REUSEPORT is HAProxy's default).")
 	line("    noreuseport")
+	if c.HTTPLog {
+		line("    # Every request, in HAProxy's own words, to a file the lab reads.")
+		line("    log fd@%d format raw local0", httpLogFD)
+	}
+	if stats != "" {
+		line("    # The Runtime API, for stickyprobe --haproxy-socket.")
+		line("    %s", stats)
+	}
 	line("")
 	line("defaults")
 	line("    mode %s", mode)
+	if c.HTTPLog {
+		line("    log global")
+		if mode == "http" {
+			line("    option httplog")
+		} else {
+			line("    option tcplog")
+		}
+	}
 	line("    timeout connect 2s")
 	line("    timeout client 30s")
 	line("    timeout server 30s")
@@ -132,6 +179,9 @@ func (c HAProxyConfig) Render(listenPort int, backends []*Backend) (string, erro
 	}
 	line("frontend fe_main")
 	line("    bind %s", hostPort(host, listenPort))
+	if c.HTTPLog && mode == "http" {
+		line("    capture request header %s len 96", MarkHeader)
+	}
 	line("    default_backend be_app")
 	line("")
 	line("backend be_app")
@@ -189,7 +239,7 @@ const textbookCookie = "SERVERID insert indirect nocache"
 // preset's backends with its Backend options. The result is a fresh copy;
 // callers may modify it.
 func Presets() []Preset {
-	return []Preset{
+	ps := []Preset{
 		{
 			Name:        "textbook",
 			Description: "Round-robin; HAProxy inserts a SERVERID cookie (s1..sN) and sends returning clients back to that server.",
@@ -241,6 +291,10 @@ func Presets() []Preset {
 			Config:      HAProxyConfig{Balance: "source"},
 		},
 	}
+	for i := range ps {
+		ps[i].Config.HTTPLog = true
+	}
+	return ps
 }
 
 // PresetByName finds a preset by its exact name.

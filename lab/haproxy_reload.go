@@ -37,7 +37,12 @@ func (h *HAProxy) Reload(ctx context.Context) error {
 	path := filepath.Join(h.dir, "haproxy.cfg")
 	fmt.Fprintf(h.logs, "--- stickyprobe: reloading haproxy on %s (-sf %d) ---\n", h.Addr(), old.cmd.Process.Pid)
 	args := append(h.cfg.args(), "-db", "-f", path, "-sf", strconv.Itoa(old.cmd.Process.Pid))
-	p, err := startProcess(h.bin, args, h.logs)
+	logFile, err := h.openHTTPLogLocked(h.cfg)
+	if err != nil {
+		return fmt.Errorf("haproxy reload: %w", err)
+	}
+	p, err := startProcess(h.bin, args, h.logs, logFile...)
+	closeFiles(logFile)
 	if err != nil {
 		return fmt.Errorf("haproxy reload: %w", err)
 	}

@@ -57,15 +57,16 @@ type process struct {
 }
 
 // startProcess runs bin in its own process group, teeing its stdout and
-// stderr into logs (shared across runs) and into a per-run buffer. A
-// goroutine reaps it as soon as it exits, so it never lingers as a zombie.
-func startProcess(bin string, args []string, logs io.Writer) (*process, error) {
-	return startProcessEnv(bin, args, nil, logs)
+// stderr into logs (shared across runs) and into a per-run buffer. extra
+// become the child's descriptors 3, 4, ... A goroutine reaps it as soon as
+// it exits, so it never lingers as a zombie.
+func startProcess(bin string, args []string, logs io.Writer, extra ...*os.File) (*process, error) {
+	return startProcessEnv(bin, args, nil, logs, extra...)
 }
 
 // startProcessEnv is startProcess with env added to this process's
 // environment (e.g. where Caddy keeps its data).
-func startProcessEnv(bin string, args, env []string, logs io.Writer) (*process, error) {
+func startProcessEnv(bin string, args, env []string, logs io.Writer, extra ...*os.File) (*process, error) {
 	p := &process{out: newBoundedBuffer(16 << 10), done: make(chan struct{})}
 	w := io.MultiWriter(logs, p.out)
 	// Deliberately not exec.CommandContext: the caller's ctx bounds startup,
@@ -75,6 +76,7 @@ func startProcessEnv(bin string, args, env []string, logs io.Writer) (*process, 
 		cmd.Env = append(os.Environ(), env...)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
+	cmd.ExtraFiles = extra
 	cmd.SysProcAttr = sysProcAttr()
 	// If a stray child kept our output pipes open, don't let Wait hang.
 	cmd.WaitDelay = time.Second

@@ -46,6 +46,11 @@ type jar struct {
 	sendURL *url.URL
 	send    []*http.Cookie // what the jar sends to sendURL; read-only
 	fresh   bool           // send is up to date with ops
+
+	// order: a live browser jar's cookies, oldest first, for the limit
+	// per domain (jar_browser.go); nil otherwise. While the jar is a
+	// record of at most domainMaxCookies lines no limit can be reached.
+	order *cookieOrder
 }
 
 // cookieOp is one SetCookies call: the URL and the Set-Cookie lines of a
@@ -104,45 +109,90 @@ func (j *jar) Cookies(u *url.URL) []*http.Cookie {
 // lines are the response's Set-Cookie lines, cookies what
 // Response.Cookies parsed of them, now the time of the response.
 func (j *jar) setCookies(u *url.URL, lines []string, cookies []*http.Cookie, now time.Time) {
+	j.store(u, lines, cookies, now, false)
+}
+
+// store is setCookies; browser applies the browser jar's limit of
+// cookies per domain (the caller has dropped the lines a browser
+// refuses). evicted says the limit removed cookies.
+func (j *jar) store(u *url.URL, lines []string, cookies []*http.Cookie, now time.Time, browser bool) (evicted bool) {
 	if len(cookies) == 0 {
-		return // SetCookies does nothing
+		return false // SetCookies does nothing
 	}
 	var horizon time.Time
 	if j.shared != nil {
 		horizon = j.shared.horizon
 	}
-	if j.live == nil && unexpiring(cookies, now, horizon) {
+	if j.live == nil && unexpiring(cookies, now, horizon) && !(browser && recordedLines(j.ops)+len(lines) > domainMaxCookies) {
 		if n := len(j.ops); n > 0 && j.ops[n-1].u == u && slices.Equal(j.ops[n-1].lines, lines) {
 			// The same call again changes no value and no creation
 			// time, only the expiry a Max-Age gives: it is as if the
 			// last call had been made now.
 			j.ops[n-1].at = now.UnixNano()
-			return
+			return false
 		}
 		if len(j.ops) < maxOps {
 			// A copy: the record must not see what may later be done
 			// to the response's header (redaction, say).
 			j.ops = append(j.ops, cookieOp{u: u, lines: slices.Clone(lines), at: now.UnixNano()})
 			j.fresh = false
-			return
+			return false
 		}
 	}
-	if j.live == nil {
-		j.live = j.replay()
-		j.ops, j.send, j.fresh = nil, nil, false
-	}
+	j.goLive(browser)
 	j.live.SetCookies(u, cookies)
+	return browser && j.limit(u, cookies, now)
+}
+
+// goLive turns the record into a live cookiejar.Jar, if it is not one
+// yet. A browser jar takes the order of its cookies along.
+func (j *jar) goLive(browser bool) {
+	if j.live != nil {
+		return
+	}
+	if browser {
+		j.order = &cookieOrder{}
+		for _, op := range j.ops {
+			j.order.add(op.u, (&http.Response{Header: http.Header{"Set-Cookie": op.lines}}).Cookies(), time.Unix(0, op.at))
+		}
+	}
+	j.live = j.replay()
+	j.ops, j.send, j.fresh = nil, nil, false
+}
+
+// limit accounts for cookies stored in a live browser jar and evicts the
+// oldest of a domain past the limit.
+func (j *jar) limit(u *url.URL, cookies []*http.Cookie, now time.Time) bool {
+	if j.order == nil {
+		return false
+	}
+	j.order.add(u, cookies, now)
+	gone := j.order.evict()
+	for _, k := range gone {
+		j.live.SetCookies(k.u, []*http.Cookie{k.deletion()})
+	}
+	return len(gone) > 0
+}
+
+// recordedLines counts the Set-Cookie lines of the record: a bound on the
+// cookies it holds.
+func recordedLines(ops []cookieOp) int {
+	n := 0
+	for _, op := range ops {
+		n += len(op.lines)
+	}
+	return n
 }
 
 // restore stores saved cookies (Runner.Restore), as Jar.SetCookies(u,
 // cookies). They come with no Set-Cookie lines to record, and with
 // expiries of an earlier process: the jar turns live first.
-func (j *jar) restore(u *url.URL, cookies []*http.Cookie) {
-	if j.live == nil {
-		j.live = j.replay()
-		j.ops, j.send, j.fresh = nil, nil, false
-	}
+func (j *jar) restore(u *url.URL, cookies []*http.Cookie, browser bool) {
+	j.goLive(browser)
 	j.live.SetCookies(u, cookies)
+	if browser {
+		j.limit(u, cookies, time.Now())
+	}
 }
 
 // replay is a new cookiejar.Jar that got the recorded calls, each Max-Age

@@ -26,6 +26,7 @@ const (
 	ErrProtocol ErrorKind = "protocol" // the answer was not valid HTTP
 	ErrHTTP5xx  ErrorKind = "http-5xx" // the LB or the backend answered 5xx
 	ErrCanceled ErrorKind = "canceled" // the run was stopped; not the target's fault
+	ErrLocal    ErrorKind = "local"    // the probe's own machine failed the request (file descriptors, ports, buffers); not the target's fault
 	ErrOther    ErrorKind = "other"
 )
 
@@ -35,6 +36,14 @@ const (
 func classifyError(runCtx context.Context, err error) ErrorKind {
 	if runCtx.Err() != nil {
 		return ErrCanceled
+	}
+	if localErrno(err) != "" {
+		return ErrLocal
+	}
+	if protocolReason(err.Error()) != "" {
+		// Before the EOF check: net/http's HTTP/2 client wraps the EOF
+		// of an HTTP/1.1 answer in the error that says so.
+		return ErrProtocol
 	}
 	var (
 		dnsErr  *net.DNSError

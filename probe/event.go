@@ -25,11 +25,18 @@ type Event struct {
 	TokenDeleted bool    `json:"token_deleted,omitempty"` // the response expired the token
 	TokenRefused Refusal `json:"token_refused,omitempty"` // why the jar would not send back what was set
 	Reused       bool    `json:"reused,omitempty"`        // the request went over a reused connection
-	Burst        bool    `json:"burst,omitempty"`         // one of the session's first requests, sent at once (--burst)
+	// TokenSecureLoopback: the token set is Secure over plain http, kept
+	// only because the origin is localhost or a loopback address (a
+	// browser's secure context); on a real host name it is refused.
+	TokenSecureLoopback bool `json:"token_secure_loopback,omitempty"`
+	Burst               bool `json:"burst,omitempty"` // one of the session's first requests, sent at once (--burst)
 
 	Phase       string `json:"phase,omitempty"`        // the scenario phase the request belongs to
 	Path        string `json:"path,omitempty"`         // the path requested, when the phase names paths
 	AfterAction string `json:"after_action,omitempty"` // on a session's first request after an exec or pause phase (its name) or a resume ("resume")
+
+	Location  string   `json:"location,omitempty"`  // a redirect not followed: where it pointed (query left out)
+	Redirects []string `json:"redirects,omitempty"` // --follow-redirects: the URLs of the hops followed before the final response (query left out)
 
 	// HTTP is the request and response with their headers, secrets
 	// redacted; only when the run records exchanges (--har, -vv).
@@ -37,7 +44,8 @@ type Event struct {
 }
 
 // Failed reports whether the request failed: no response, or a 5xx.
-func (e *Event) Failed() bool { return e.Error != "" && e.Error != ErrCanceled }
+// A local error is the probe's own, not a failure of the target.
+func (e *Event) Failed() bool { return e.Error != "" && e.Error != ErrCanceled && e.Error != ErrLocal }
 
 // Refusal says why a cookie set by a response will not be sent back.
 type Refusal string
@@ -49,4 +57,5 @@ const (
 	RefusedPath         Refusal = "path"             // Path attribute does not cover the URL
 	RefusedExpired      Refusal = "expired"          // a value was set with an expiry in the past
 	RefusedInvalid      Refusal = "invalid"          // the Set-Cookie line could not be parsed
+	RefusedTooMany      Refusal = "too-many-cookies" // the response had more Set-Cookie lines than net/http reads (3,000): none was stored
 )

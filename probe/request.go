@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/stickyprobe/stickyprobe/scenarios"
 )
@@ -162,10 +163,11 @@ func (r *Runner) observeToken(s *session, ev *Event, resp *http.Response) {
 			ev.TokenName = r.TokenName()
 		}
 	}
+	var unread, evicted bool
 	if !s.control && len(lines) > 0 {
-		cookies := resp.Cookies()
-		s.jar.setCookies(resp.Request.URL, lines, cookies, r.now())
-		if r.record {
+		var cookies []*http.Cookie
+		cookies, unread, evicted = r.storeCookies(s, resp.Request.URL, lines, resp)
+		if r.record && len(cookies) > 0 {
 			s.remember(resp.Request.URL.String(), cookies, r.now())
 		}
 	}
@@ -184,13 +186,15 @@ func (r *Runner) observeToken(s *session, ev *Event, resp *http.Response) {
 		}
 	case ts.cookie != nil:
 		ev.TokenSet = ts.cookie.Value
+		u := resp.Request.URL
+		ev.TokenSecureLoopback = ts.cookie.Secure && u.Scheme == "http" && secureOrigin(strings.ToLower(u.Hostname()))
 		if s.control {
 			break // stores nothing, refuses nothing
 		}
 		if jarSends(&s.jar, resp.Request.URL, ev.TokenName, ts.cookie.Value) {
 			s.held = true
 		} else {
-			ev.TokenRefused = refusalReason(ts.cookie, resp.Request.URL)
+			ev.TokenRefused = r.refusal(ts.cookie, resp.Request.URL, unread, evicted)
 		}
 	}
 }

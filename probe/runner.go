@@ -36,7 +36,8 @@ type Runner struct {
 	seed      uint64
 	tokenName atomic.Pointer[string] // fixed, or learned from the first Set-Cookie
 	now       func() time.Time
-	trace     Trace // what is recorded besides the event's fixed fields
+	trace     Trace   // what is recorded besides the event's fixed fields
+	browser   Browser // the client's jar mode and redirects, from the run's context
 
 	rng      *rand.Rand    // session order; one stream across phases, so a seed repeats a whole scenario
 	sessions []*session    // created by the first phase (or Restore), kept across phases
@@ -146,6 +147,7 @@ func (r *Runner) RunPhase(ctx context.Context, p scenarios.Phase, out chan<- Eve
 	if p.Kind != scenarios.PhaseRequests {
 		return fmt.Errorf("probe: phase %q is a %s phase, not requests", p.Name, p.Kind)
 	}
+	r.browser = BrowserFrom(ctx)
 	budget := r.spec.MaxDuration - r.spent
 	if budget <= 0 {
 		return ErrMaxDuration

@@ -149,7 +149,7 @@ func (r *Runner) Restore(states []SessionState, tokenName string) error {
 			}
 			c := &http.Cookie{Name: sc.Name, Value: sc.Value, Domain: sc.Domain, Path: sc.Path,
 				Expires: sc.Expires, Secure: sc.Secure, HttpOnly: sc.HTTPOnly}
-			s.jar.restore(u, []*http.Cookie{c})
+			s.jar.restore(u, []*http.Cookie{c}, r.browserJar())
 			if sc.Expires.IsZero() || sc.Expires.After(now) {
 				s.cookies = append(s.cookies, sc)
 			}

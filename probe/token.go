@@ -118,21 +118,8 @@ func jarSends(jar cookieSource, u *url.URL, name, value string) bool {
 // and of net/http/cookiejar, so the first rule that fails is named.
 func refusalReason(c *http.Cookie, u *url.URL) Refusal {
 	host := strings.ToLower(u.Hostname())
-	if c.Domain != "" {
-		domain := strings.ToLower(strings.TrimPrefix(c.Domain, "."))
-		if net.ParseIP(host) != nil {
-			// cookiejar does not strip a leading dot for an IP host.
-			if strings.ToLower(c.Domain) != host {
-				return RefusedDomain
-			}
-		} else {
-			if ps, _ := publicsuffix.PublicSuffix(domain); ps == domain && host != domain {
-				return RefusedPublicSuffix
-			}
-			if host != domain && !strings.HasSuffix(host, "."+domain) {
-				return RefusedDomain
-			}
-		}
+	if r := refusalDomain(c, u); r != "" {
+		return r
 	}
 	if c.Secure && u.Scheme != "https" && !secureOrigin(host) {
 		return RefusedSecure
@@ -141,6 +128,30 @@ func refusalReason(c *http.Cookie, u *url.URL) Refusal {
 		return RefusedPath
 	}
 	return RefusedInvalid
+}
+
+// refusalDomain is why cookiejar refuses c's Domain attribute for u's
+// host (RFC 6265 5.3 steps 5 and 6), "" when it does not.
+func refusalDomain(c *http.Cookie, u *url.URL) Refusal {
+	if c.Domain == "" {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	domain := strings.ToLower(strings.TrimPrefix(c.Domain, "."))
+	if net.ParseIP(host) != nil {
+		// cookiejar does not strip a leading dot for an IP host.
+		if strings.ToLower(c.Domain) != host {
+			return RefusedDomain
+		}
+		return ""
+	}
+	if ps, _ := publicsuffix.PublicSuffix(domain); ps == domain && host != domain {
+		return RefusedPublicSuffix
+	}
+	if host != domain && !strings.HasSuffix(host, "."+domain) {
+		return RefusedDomain
+	}
+	return ""
 }
 
 // secureOrigin mirrors browsers and net/http/cookiejar: localhost and

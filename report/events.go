@@ -253,9 +253,12 @@ func (d *EventDecoder) errorf(format string, a ...any) error {
 
 var (
 	knownErrors = []probe.ErrorKind{probe.ErrTimeout, probe.ErrRefused, probe.ErrReset, probe.ErrEOF, probe.ErrDNS,
-		probe.ErrTLS, probe.ErrProtocol, probe.ErrHTTP5xx, probe.ErrCanceled, probe.ErrOther}
+		probe.ErrTLS, probe.ErrProtocol, probe.ErrHTTP5xx, probe.ErrCanceled, probe.ErrOther,
+		probe.ErrLocal}
 	knownRefusals = []probe.Refusal{probe.RefusedDomain, probe.RefusedPublicSuffix, probe.RefusedSecure,
-		probe.RefusedPath, probe.RefusedExpired, probe.RefusedInvalid}
+		probe.RefusedPath, probe.RefusedExpired, probe.RefusedInvalid,
+		probe.RefusedTooMany, probe.RefusedTooLarge, probe.RefusedSameSiteNone, probe.RefusedSecurePrefix,
+		probe.RefusedHostPrefix, probe.RefusedEvicted}
 )
 
 func known[T comparable](v T, list []T) bool {

@@ -11,23 +11,10 @@ import (
 // (failover-stay), or move them and bring them back once the backend
 // returns (failover-return). A move the policy expects is not breakage.
 //
-// That a backend went away is itself read from the outside: it answered
-// nobody for a while although the others kept answering. The control
-// sessions make this sound. They carry no token, so a balancing LB sends
-// them to every backend it considers up; a backend that none of them
-// reaches either is gone from the service, whatever its health check
-// says. A silence counts in responses, not seconds, so an exec phase (a
-// restart: nobody answers anyone) is no silence, and a backend that gets
-// its share again right after a restart never went away.
-
-// lossQuietRounds: a backend is gone once it answered none of this many
-// rounds of requests (a round is one request of every session) while the
-// others answered.
-const lossQuietRounds = 4
-
-// minLossQuiet is the shortest silence counted, in identified responses,
-// however few the sessions.
-const minLossQuiet = 20
+// That a backend went away is read from evidence (loss_evidence.go), never
+// from how long the run went on after it: a kill in the last round of a
+// run is as much a loss as one in the first. Without evidence a move off a
+// backend stays breakage.
 
 // Bounds on what the tracker keeps.
 const (
@@ -36,17 +23,6 @@ const (
 	maxMoveCandidates  = 64
 	maxMoveSamples     = 10
 )
-
-// silence is a stretch in which one backend answered nobody.
-type silence struct {
-	from, to int64 // end of its last response before, of its first after (Unix ns); to 0: silent to the end
-}
-
-type backendSeen struct {
-	last     int64 // the identified-response count at its last response; 0 none yet
-	lastEnd  int64 // the latest end of its responses, Unix ns
-	silences []silence
-}
 
 // moveCandidate is a measured session's first move, kept (a bounded few)
 // to show which sessions moved and when.
@@ -57,45 +33,9 @@ type moveCandidate struct {
 	returnedKnown bool
 }
 
-// lossTracker watches every backend's answers, across sessions.
-type lossTracker struct {
-	ident    int64 // identified responses so far, control ones included
-	backends []backendSeen
-	cands    []moveCandidate
-}
-
-// seen takes an identified response from backend b that ended at end
-// (Unix ns); sessions is the number of sessions seen so far, which sets
-// how long a silence must be.
-func (l *lossTracker) seen(b int32, end int64, sessions int) {
-	l.ident++
-	if b >= maxTrackedBackends {
-		return
-	}
-	for int(b) >= len(l.backends) {
-		l.backends = append(l.backends, backendSeen{})
-	}
-	bs := &l.backends[b]
-	if bs.last > 0 && l.ident-bs.last > int64(max(minLossQuiet, lossQuietRounds*sessions)) && len(bs.silences) < maxSilences {
-		bs.silences = append(bs.silences, silence{from: bs.lastEnd, to: end})
-	}
-	bs.last = l.ident
-	bs.lastEnd = max(bs.lastEnd, end)
-}
-
-// close adds each backend's silence up to the end of the run.
-func (l *lossTracker) close(sessions int) {
-	for i := range l.backends {
-		bs := &l.backends[i]
-		if bs.last > 0 && l.ident-bs.last > int64(max(minLossQuiet, lossQuietRounds*sessions)) && len(bs.silences) < maxSilences {
-			bs.silences = append(bs.silences, silence{from: bs.lastEnd})
-		}
-	}
-}
-
-// silenceAt returns the silence of backend b that the moment at (msOf)
-// falls in. A move in the very millisecond of the backend's last answer
-// counts as in its silence: the LB moved the session as it went.
+// silenceAt returns the recognised loss of backend b that the moment at
+// (msOf) falls in. A move in the very millisecond of the backend's last
+// answer counts as in its silence: the LB moved the session as it went.
 func (s *Summary) silenceAt(b int32, at uint32) (silence, bool) {
 	l := &s.loss
 	if b < 0 || int(b) >= len(l.backends) {
@@ -189,20 +129,33 @@ type BackendLoss struct {
 	// Moved counts measured sessions that changed backend as Policy
 	// expects, after their backend went away: not breakage.
 	Moved int `json:"moved_sessions"`
-	// Lost lists each backend's silences: it answered nobody while the
-	// others did.
+	// Lost lists each backend's recognised losses.
 	Lost []LostBackend `json:"lost,omitempty"`
 	// Moves are a few of the expected moves.
 	Moves []Move `json:"moves,omitempty"`
 }
 
-// LostBackend is one silence of one backend.
+// LostBackend is one loss of one backend: a silence (it answered nobody)
+// with the evidence that it was gone.
 type LostBackend struct {
 	Backend string     `json:"backend"`
 	From    time.Time  `json:"from"`           // the end of its last response
 	To      *time.Time `json:"to,omitempty"`   // its first response after; absent: it never came back
 	Seconds float64    `json:"seconds"`        // To - From, or to the end of the run
 	Moved   int        `json:"moved_sessions"` // expected moves off it during the silence
+	// Evidence says how the loss was recognised, strongest first:
+	// lb-state, control, departure, slow-move, after-error.
+	Evidence []Evidence `json:"evidence"`
+	// RecognizedAt is when the evidence was complete, RecognizedAfterS
+	// how long after From.
+	RecognizedAt     time.Time `json:"recognized_at"`
+	RecognizedAfterS float64   `json:"recognized_after_s"`
+	// Missed counts the unpinned responses (control sessions, first
+	// responses, moves) that went elsewhere during the silence; MissedNeeded
+	// is how many prove a live backend would have got one (0: its share
+	// was not known).
+	Missed       int64 `json:"missed_unpinned"`
+	MissedNeeded int64 `json:"missed_needed,omitempty"`
 }
 
 // Move is one session the load balancer moved as expected.
@@ -235,13 +188,15 @@ func (s *Summary) closeLoss(lastEnd int64) *BackendLoss {
 	})
 	for b, bs := range s.loss.backends {
 		for _, sl := range bs.silences {
-			lb := LostBackend{Backend: s.names[b], From: time.Unix(0, sl.from).UTC(), Moved: moved[silenceKey{int32(b), sl.from}]}
+			lb := LostBackend{Backend: s.names[b], From: time.Unix(0, sl.from).UTC(), Moved: moved[silenceKey{int32(b), sl.from}],
+				Evidence: evidenceList(sl.evidence), RecognizedAt: time.Unix(0, sl.at).UTC(), RecognizedAfterS: seconds(sl.at - sl.from),
+				Missed: sl.draws, MissedNeeded: sl.k}
 			end := lastEnd
 			if sl.to != 0 {
 				to := time.Unix(0, sl.to).UTC()
 				lb.To, end = &to, sl.to
 			}
-			lb.Seconds = float64((end-sl.from)/int64(time.Millisecond)) / 1e3
+			lb.Seconds = seconds(end - sl.from)
 			out.Lost = append(out.Lost, lb)
 		}
 	}
@@ -264,6 +219,9 @@ func (s *Summary) closeLoss(lastEnd int64) *BackendLoss {
 	}
 	return out
 }
+
+// seconds is a span of Unix ns in seconds, to the millisecond.
+func seconds(ns int64) float64 { return float64(ns/int64(time.Millisecond)) / 1e3 }
 
 type silenceKey struct {
 	backend int32

@@ -38,6 +38,7 @@ func Markdown(w io.Writer, r *Report) error {
 	mdSummary(&b, r)
 	mdBackends(&b, r)
 	mdTopology(&b, r)
+	mdLBState(&b, r)
 	mdCauses(&b, r)
 	mdTimelines(&b, r)
 	mdRerun(&b, r)

@@ -75,6 +75,8 @@ type Report struct {
 	// node) and the backends that answered them.
 	Frontends   map[string]Frontend `json:"frontends"`
 	BackendLoss *BackendLoss        `json:"backend_loss,omitempty"` // backends that went away, and the sessions moved off them
+	Notes       *Notes              `json:"notes,omitempty"`        // error reasons, the probe's own errors, redirects
+	LBState     *LBState            `json:"lb_state,omitempty"`     // what the LB itself said (--haproxy-socket), lbstate.go
 }
 
 // Counts are about the measured sessions; requests and errors count every
@@ -158,7 +160,7 @@ func (s *Summary) Close(run Run) *Report {
 	}
 	c := &r.Summary
 	if !s.closed {
-		s.loss.close(s.nStates)
+		s.closeLossTracker()
 	}
 	s.eachState(func(st *sessionState) {
 		if !st.seen {
@@ -220,9 +222,11 @@ func (s *Summary) Close(run Run) *Report {
 	r.Spread = closeSpread(r, s.opts.ExpectSpread)
 	s.closePhases(r)
 	r.Verdict, r.Reasons = s.verdict(r)
+	s.closeNotes(r)
 	if run.LB != nil {
-		r.SetLB(*run.LB)
+		r.SetLB(*run.LB) // before the refusal details are added to the hint
 	}
+	addRefusalHints(r)
 	return r
 }
 

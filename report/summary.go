@@ -133,6 +133,7 @@ type Summary struct {
 
 	requests, errors int64
 	errKinds         map[probe.ErrorKind]int64
+	notes            Notes // error reasons, the probe's own errors, redirects
 	latency          latencyHist
 	tokenName        string
 
@@ -233,6 +234,7 @@ func (s *Summary) Add(ev *probe.Event) {
 	}
 	s.phases[ph].requests++
 
+	s.noteEvent(ev)
 	s.requests++
 	if ev.Failed() {
 		s.errors++
@@ -275,9 +277,6 @@ func (s *Summary) Add(ev *probe.Event) {
 	}
 	end := ev.Start.UnixNano() + int64(ev.Latency)
 	s.lastEnd = max(s.lastEnd, end)
-	if cur.backend >= 0 {
-		s.loss.seen(cur.backend, end, s.nStates)
-	}
 
 	if st.requests == 0 {
 		st.first = cur
@@ -285,6 +284,7 @@ func (s *Summary) Add(ev *probe.Event) {
 	st.requests++
 	srcMoved := s.opts.SourceToken && s.sourceMoved(st, ev.Local)
 	if cur.backend >= 0 {
+		s.lossSeen(st, cur.backend, end, ev.TokenSent != "", ev.Latency)
 		st.identified++
 		offPin := false
 		switch {

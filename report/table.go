@@ -50,6 +50,7 @@ func Table(w io.Writer, r *Report) error {
 	if err := writeTopology(&b, r); err != nil {
 		return err
 	}
+	writeLBState(&b, r)
 	if err := writeCauses(&b, r); err != nil {
 		return err
 	}
@@ -153,6 +154,7 @@ func writeSummary(b *bytes.Buffer, r *Report) error {
 	if c.Errors > 0 && len(r.Errors) > 0 {
 		writeWrapped(b, "errors by kind: "+countList(r.Errors), "", "  ")
 	}
+	writeNotes(b, r)
 	return nil
 }
 

@@ -97,7 +97,7 @@ func TestTableHostileBackendNames(t *testing.T) {
 		t.Errorf("no line says that backends were left out:\n%s", out)
 	}
 	if n := strings.Count(out, "\n"); n > 80 {
-		t.Errorf("%d lines for %d backends, want the backends table bounded", n, len(r.Backends))
+		t.Errorf("%d lines for %d backends, want the backends table bounded:\n%s", n, len(r.Backends), out)
 	}
 	for i, line := range strings.Split(out, "\n") {
 		if n := len([]rune(line)); n > tableWidth {

@@ -129,6 +129,9 @@ func lossLines(r *Report) []string {
 		if l.Moved > 0 {
 			line += fmt.Sprintf("; %d session%s moved off it", l.Moved, plural(l.Moved))
 		}
+		if ev := evidenceText(l); ev != "" {
+			line += fmt.Sprintf("; gone by %s, %s after its last answer", ev, secondsText(l.RecognizedAfterS))
+		}
 		lines = append(lines, line)
 	}
 	if len(bl.Moves) > 0 {
@@ -147,6 +150,26 @@ func lossLines(r *Report) []string {
 		lines = append(lines, "  moved: "+strings.Join(parts, "; ")+more)
 	}
 	return lines
+}
+
+// evidenceText says how a loss was recognised, strongest evidence first.
+func evidenceText(l LostBackend) string {
+	var parts []string
+	for _, e := range l.Evidence {
+		switch e {
+		case EvidenceLBState:
+			parts = append(parts, "the LB's word (it marked the server down)")
+		case EvidenceControl:
+			parts = append(parts, fmt.Sprintf("the control group (%d unpinned responses went elsewhere; %d in a row miss a live one with probability < 0.1%%)", l.Missed, l.MissedNeeded))
+		case EvidenceDeparture:
+			parts = append(parts, "its sessions' departure (they left it at once, the others stayed)")
+		case EvidenceSlowMove:
+			parts = append(parts, "a slow move (the LB retried, then redispatched)")
+		case EvidenceAfterError:
+			parts = append(parts, "a move after failed requests")
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func moveName(m Move) string {
