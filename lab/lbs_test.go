@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"net"
 	"net/http"
@@ -212,5 +213,28 @@ func TestNginxIPHashKeysOnThreeOctets(t *testing.T) {
 	}
 	if len(oneNet) != 1 || len(manyNets) < 3 {
 		t.Errorf("20 addresses of one /24 on %v (want one server), of 20 /24s on %v (want all three)", oneNet, manyNets)
+	}
+}
+
+// Over https Caddy 2.6.2 sets the very same cookie: no Secure, no
+// SameSite=None.
+func TestCaddyCookieOverTLS(t *testing.T) {
+	l := startLBLab(t, CaddyConfig{LBPolicy: "cookie lb " + CaddySecret, TLS: true}, BackendOptions{})
+	if !strings.HasPrefix(l.LB.URL(), "https://") {
+		t.Fatalf("URL %s, want https", l.LB.URL())
+	}
+	tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: labServerName}}
+	defer tr.CloseIdleConnections()
+	for i := 0; i < 6; i++ {
+		r := get(t, &http.Client{Transport: tr, Timeout: 3 * time.Second}, l.LB.URL(), "")
+		b := l.Backend(r.backend)
+		if b == nil || len(r.setCookies) != 1 {
+			t.Fatalf("reply %+v", r)
+		}
+		mac := hmac.New(sha256.New, []byte(CaddySecret))
+		mac.Write([]byte(b.Addr()))
+		if want := "lb=" + hex.EncodeToString(mac.Sum(nil)) + "; Path=/"; r.setCookies[0] != want {
+			t.Fatalf("over https %s set %q, want %q", r.backend, r.setCookies[0], want)
+		}
 	}
 }

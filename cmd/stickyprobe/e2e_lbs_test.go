@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -72,6 +75,7 @@ func TestOtherLBsVerdicts(t *testing.T) {
 		{"nginx-ip-hash", []string{"--token", "source", "--source-ips", oneNet, "--min-backends", "3"}, report.Fail, "", oneBackendOnly},
 		{"nginx-round-robin", nil, report.Fail, report.CauseNoToken, nil},
 		{"caddy-cookie", nil, report.Pass, "", tokenShape("lb")},
+		{"caddy-cookie-tls", []string{"--insecure"}, report.Pass, "", tokenShape("lb")},
 		{"caddy-round-robin", nil, report.Fail, report.CauseNoToken, nil},
 		{"caddy-ip-hash", []string{"--token", "source", "--source-ips", oneNet}, report.Pass, "", spreadOver(2)},
 		{"apache-routeid", nil, report.Pass, "", tokenShape("ROUTEID")},
@@ -373,5 +377,44 @@ func TestLBFlag(t *testing.T) {
 	bad := probeRun(t, append([]string{"--lb", "traefik"}, nodeArgs(l.LB)...)...)
 	if bad.code != exitUsage || !strings.Contains(bad.stderr, "--lb") || bad.report != nil {
 		t.Errorf("--lb traefik: exit %d, stderr %q; want 2 naming --lb, no run", bad.code, bad.stderr)
+	}
+}
+
+// `lab --serve` runs every preset of every kind: it proxies, and its
+// control endpoint reloads it with the kind's own reload.
+func TestLabServeEveryPreset(t *testing.T) {
+	t.Parallel()
+	for _, p := range lab.LBPresets() {
+		t.Run(p.Name, func(t *testing.T) {
+			_, url, control := serveLabBinary(t, p.Name)
+			viaLoopback(t, url)
+			if err := post(control + "/reload")(context.Background()); err != nil {
+				t.Fatalf("reload: %v", err)
+			}
+			viaLoopback(t, url)
+		})
+	}
+}
+
+// viaLoopback GETs a lab URL (under labHost) on 127.0.0.1 and wants a
+// backend to answer.
+func viaLoopback(t *testing.T, url string) {
+	t.Helper()
+	d := &net.Dialer{Timeout: 2 * time.Second}
+	tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+	}}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 3 * time.Second}).Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Backend") == "" {
+		t.Fatalf("%s: %s with no X-Backend", url, resp.Status)
 	}
 }

@@ -369,11 +369,15 @@ func serveLab(ctx context.Context, p lab.LBPreset, w io.Writer) error {
 }
 
 func printServe(w io.Writer, p lab.LBPreset, h lab.Node, ctlURL string) {
-	port := h.Port()
-	resolve, hostURL := fmt.Sprintf("--resolve %s:%d:127.0.0.1", labHost, port), fmt.Sprintf("http://%s:%d/", labHost, port)
+	port, scheme, insecure := h.Port(), "http", ""
+	if strings.HasPrefix(h.URL(), "https:") {
+		scheme, insecure = "https", "--insecure " // the lab's own certificate
+	}
+	resolve := fmt.Sprintf("%s--resolve %s:%d:127.0.0.1", insecure, labHost, port)
+	hostURL := fmt.Sprintf("%s://%s:%d/", scheme, labHost, port)
 	target := resolve + " " + hostURL
 	fmt.Fprintf(w, "%s (%s: %s) listens on %s\n\n%s\n", labKindNames[p.Kind()], p.Name, p.Description, h.URL(), h.Config())
-	fmt.Fprintf(w, "Probe it from another terminal:\n   stickyprobe run %s\n", h.URL())
+	fmt.Fprintf(w, "Probe it from another terminal:\n   stickyprobe run %s%s\n", insecure, h.URL())
 	fmt.Fprintf(w, "or under a real host name, so Domain and Secure cookie rules apply as in production:\n"+
 		"   stickyprobe run %s\n", target)
 	fmt.Fprintf(w, "Restart or reload it (answers once it proxies again):\n"+
