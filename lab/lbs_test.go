@@ -238,3 +238,29 @@ func TestCaddyCookieOverTLS(t *testing.T) {
 		}
 	}
 }
+
+func TestStartBackendsNamesThemInOrder(t *testing.T) {
+	bs, err := StartBackends(3, BackendOptions{AppCookie: AppCookie})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range bs {
+		if want := "server" + strconv.Itoa(i+1); b.Name() != want || !b.Running() {
+			t.Errorf("backend %d: %s running=%v, want %s running", i, b.Name(), b.Running(), want)
+		}
+		if r := get(t, freshClient(t), "http://"+b.Addr()+"/", ""); r.backend != b.Name() || len(r.setCookies) != 1 {
+			t.Errorf("%s answered %+v", b.Name(), r)
+		}
+	}
+	if err := StopBackends(bs); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bs {
+		if b.Running() {
+			t.Errorf("%s still running after StopBackends", b.Name())
+		}
+	}
+	if _, err := StartBackends(2, BackendOptions{AppCookie: "bad name"}); err == nil {
+		t.Error("StartBackends with an invalid AppCookie succeeded")
+	}
+}
