@@ -264,3 +264,53 @@ func TestStartBackendsNamesThemInOrder(t *testing.T) {
 		t.Error("StartBackends with an invalid AppCookie succeeded")
 	}
 }
+
+// nginx 1.22's `hash ... consistent` places servers on a ring by their
+// address: reordering the server lines moves nobody, removing one moves
+// only its users. Plain `hash` is modulo the server list: a reorder or a
+// removal moves users of the other servers too.
+func TestNginxHashConsistentIgnoresOrder(t *testing.T) {
+	requireLB(t, "nginx")
+	bs, err := StartBackends(3, BackendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer StopBackends(bs)
+	mapping := func(upstream string, set []*Backend) []string {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		n, err := StartNginx(ctx, NginxConfig{Upstream: []string{upstream}}, set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Stop()
+		var got []string
+		for i := 2; i < 42; i++ {
+			got = append(got, get(t, sourceClient(t, "127.0.0."+strconv.Itoa(i)), n.URL(), "").backend)
+		}
+		return got
+	}
+	moved := func(a, b []string, except string) (n int) {
+		for i := range a {
+			if a[i] != b[i] && a[i] != except {
+				n++
+			}
+		}
+		return n
+	}
+	reversed := []*Backend{bs[2], bs[1], bs[0]}
+	for _, tc := range []struct {
+		upstream   string
+		consistent bool
+	}{{"hash $remote_addr consistent", true}, {"hash $remote_addr", false}} {
+		base := mapping(tc.upstream, bs)
+		reorder, removed := moved(base, mapping(tc.upstream, reversed), ""), moved(base, mapping(tc.upstream, bs[:2]), "server3")
+		t.Logf("%s: a reorder moved %d of 40 users, removing server3 moved %d users of the others", tc.upstream, reorder, removed)
+		if tc.consistent && (reorder != 0 || removed != 0) {
+			t.Errorf("%s: want nobody moved by a reorder, and only server3's users by its removal", tc.upstream)
+		}
+		if !tc.consistent && (reorder == 0 || removed == 0) {
+			t.Errorf("%s: want a reorder and a removal to move users of the other servers", tc.upstream)
+		}
+	}
+}

@@ -48,14 +48,15 @@ var nginxHints = map[Cause]string{
 		"pinned one out, or the `server` lines changed) and the app started a new session.",
 	CauseAfterAction: "The session was sticky until a scenario step (a restart, `nginx -s reload` or deploy) and " +
 		"changed backend after it. nginx's hashing keeps no state, so restarts and reloads keep users in place unless " +
-		"the `upstream` block changed: added, removed or reordered `server` lines remap users (`consistent` limits " +
-		"that to a share).",
+		"the `upstream` block changed: with `hash ... consistent` a removed `server` moves only its own users and " +
+		"a reorder moves nobody; plain `hash` is modulo the list, so a reorder or a removal moves users of the " +
+		"other servers too.",
 	CauseAfterError: "The switch followed a failed request: `proxy_next_upstream` (default `error timeout`) sent it " +
 		"to the next server, and `max_fails`/`fail_timeout` keep the failed one out for `fail_timeout`. " +
 		"`proxy_next_upstream off` answers the error instead of moving the user.",
 	CauseFrontendChanged: "The session changed backend when it moved to another nginx node: the nodes hash " +
-		"differently. Give every node the same `upstream` block: the same `server` lines, weights and hash key, " +
-		"with `consistent` on all of them.",
+		"differently. Give every node the same `upstream` block: the same `server` addresses, weights and hash " +
+		"key, with `consistent` on all of them (without it, the same order too).",
 	CauseSourceChanged: "The session changed backend when its client address changed: `ip_hash` and " +
 		"`hash $remote_addr` cannot follow a user behind a NAT that changed, a proxy chain or a mobile network " +
 		"(and `ip_hash` keys on the first three octets of an IPv4 address, so a whole /24 shares one server). " +
