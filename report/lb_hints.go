@@ -53,7 +53,8 @@ var nginxHints = map[Cause]string{
 		"other servers too.",
 	CauseAfterError: "The switch followed a failed request: `proxy_next_upstream` (default `error timeout`) sent it " +
 		"to the next server, and `max_fails`/`fail_timeout` keep the failed one out for `fail_timeout`. " +
-		"`proxy_next_upstream off` answers the error instead of moving the user.",
+		"`proxy_next_upstream off` answers that request with a 502 instead of retrying it; the user still moves " +
+		"once nginx counts the server failed (`max_fails`).",
 	CauseFrontendChanged: "The session changed backend when it moved to another nginx node: the nodes hash " +
 		"differently. Give every node the same `upstream` block: the same `server` addresses, weights and hash " +
 		"key, with `consistent` on all of them (without it, the same order too).",
