@@ -85,7 +85,8 @@ var caddyHints = map[Cause]string{
 		"backend after it. The cookie's HMAC survives restarts and reloads (measured on Caddy 2.6) unless the " +
 		"`lb_policy cookie` secret or the upstream addresses changed.",
 	CauseAfterError: "The switch followed a failed request: Caddy retried it on another upstream (`lb_try_duration`) " +
-		"or passive health checks (`fail_duration`, `max_fails`) took the pinned one out.",
+		"or passive health checks (`fail_duration`, `max_fails`) took the pinned one out. Without them Caddy 2.6 " +
+		"keeps sending a dead upstream's users there: 502s, no move.",
 	CauseFrontendChanged: "The session changed backend when it moved to another Caddy node: nodes with different " +
 		"`lb_policy cookie` secrets (or upstream addresses written differently) take each other's cookies for unknown " +
 		"values. Give every node the same secret and the same upstream addresses.",

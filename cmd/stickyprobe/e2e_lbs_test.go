@@ -311,8 +311,14 @@ func TestOtherLBsTwoNodes(t *testing.T) {
 }
 
 // otherLossRun probes a lab while server1 dies 2 s into the run and comes
-// back 2.5 s later.
+// back 2.5 s later, with source persistence from 40 addresses.
 func otherLossRun(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
+	t.Helper()
+	return lossRunOn(t, cfg, append([]string{"--token", "source", "--source-ips", oneNet}, args...)...)
+}
+
+// lossRunOn is otherLossRun with the probe's flags as given.
+func lossRunOn(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
 	t.Helper()
 	l := startOtherLB(t, cfg, lab.BackendOptions{})
 	s1 := l.Backend("server1")
@@ -326,8 +332,8 @@ func otherLossRun(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
 			t.Error(err)
 		}
 	}()
-	res := probeRun(t, append(append([]string{"--sessions", "30", "--requests", "40", "--rate", "150", "--concurrency", "10",
-		"--token", "source", "--source-ips", oneNet}, args...), nodeArgs(l.LB)...)...)
+	res := probeRun(t, append(append([]string{"--sessions", "30", "--requests", "40", "--rate", "150", "--concurrency", "10"},
+		args...), nodeArgs(l.LB)...)...)
 	<-done
 	return res
 }
@@ -416,5 +422,48 @@ func viaLoopback(t *testing.T, url string) {
 	resp.Body.Close()
 	if resp.Header.Get("X-Backend") == "" {
 		t.Fatalf("%s: %s with no X-Backend", url, resp.Status)
+	}
+}
+
+// A cookie-pinned backend killed for 2.5 s. Apache 2.4 puts the member in
+// error state and its users move at once, with a new route cookie, and stay
+// (the member is retried after `retry`, 60 s). Caddy 2.6 with no retry
+// settings keeps proxying the cookie's users to the dead upstream: 502s,
+// nobody moves. With `lb_try_duration` (and `fail_duration` to remember the
+// failure) the request is retried on another upstream, which sets the
+// cookie anew: the users move and stay.
+func TestBackendLossApacheAndCaddy(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		cfg   lab.LBConfig
+		moves bool
+	}{
+		{"apache", lbPreset(t, "apache-routeid").Config, true},
+		{"caddy", lbPreset(t, "caddy-cookie").Config, false},
+		{"caddy lb_try_duration", lab.CaddyConfig{LBPolicy: "cookie lb " + lab.CaddySecret, Proxy: []string{"lb_try_duration 2s", "fail_duration 10s"}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep := lossRunOn(t, tc.cfg).mustReport(t)
+			t.Logf("verdict %s, moved %d, broken %d, errors %v", rep.Verdict, rep.Summary.Moved, rep.Summary.Broken, rep.Errors)
+			if rep.Summary.Broken != 0 {
+				t.Errorf("%d broken (%v), want none", rep.Summary.Broken, rep.Causes)
+			}
+			if !tc.moves {
+				if rep.Verdict != report.Fail || rep.Errors["http-5xx"] == 0 || rep.Summary.Moved != 0 {
+					t.Errorf("verdict %s, errors %v, moved %d: want the dead upstream's 502s to fail the run, nobody moved", rep.Verdict, rep.Errors, rep.Summary.Moved)
+				}
+				return
+			}
+			if rep.Verdict != report.Pass || rep.Summary.Errors != 0 || rep.Summary.Moved < 3 {
+				t.Fatalf("verdict %s, errors %v, moved %d (reasons %q): want server1's users moved without an error", rep.Verdict, rep.Errors, rep.Summary.Moved, rep.Reasons)
+			}
+			for _, m := range rep.BackendLoss.Moves {
+				if m.From != "server1" || m.Returned != nil {
+					t.Errorf("move %+v: want off server1 and not back (the cookie names the new server)", m)
+				}
+			}
+		})
 	}
 }
