@@ -345,26 +345,30 @@ func lossRunOn(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
 // within the run. `proxy_next_upstream off` answers 502 instead.
 func TestNginxNextUpstreamMovesUsers(t *testing.T) {
 	t.Parallel()
-	res := otherLossRun(t, lbPreset(t, "nginx-next-upstream").Config)
-	rep := res.mustReport(t)
-	if res.code != exitPass || rep.Summary.Moved < 3 || rep.Summary.Broken != 0 || rep.Summary.Errors != 0 {
-		t.Fatalf("next upstream: exit %d, moved %d, broken %d, errors %v (reasons %q): want server1's users moved, no error",
-			res.code, rep.Summary.Moved, rep.Summary.Broken, rep.Errors, rep.Reasons)
-	}
-	t.Logf("next upstream: %d sessions moved off server1, %d errors", rep.Summary.Moved, rep.Summary.Errors)
-	for _, m := range rep.BackendLoss.Moves {
-		if m.From != "server1" || m.Returned != nil {
-			t.Errorf("move %+v: want off server1, not back within fail_timeout", m)
+	t.Run("on", func(t *testing.T) {
+		t.Parallel()
+		res := otherLossRun(t, lbPreset(t, "nginx-next-upstream").Config)
+		rep := res.mustReport(t)
+		if res.code != exitPass || rep.Summary.Moved < 3 || rep.Summary.Broken != 0 || rep.Summary.Errors != 0 {
+			t.Fatalf("exit %d, moved %d, broken %d, errors %v (reasons %q): want server1's users moved, no error",
+				res.code, rep.Summary.Moved, rep.Summary.Broken, rep.Errors, rep.Reasons)
 		}
-	}
-
-	off := lab.NginxConfig{Upstream: []string{"hash $remote_addr consistent"}, Location: []string{"proxy_next_upstream off"}}
-	res = otherLossRun(t, off)
-	rep = res.mustReport(t)
-	if rep.Verdict != report.Fail || rep.Errors["http-5xx"] == 0 {
-		t.Fatalf("next upstream off: verdict %s, errors %v, causes %v: want the 502s to fail the run", rep.Verdict, rep.Errors, rep.Causes)
-	}
-	t.Logf("next upstream off: %v errors, moved %d, broken %d %v", rep.Errors, rep.Summary.Moved, rep.Summary.Broken, rep.Causes)
+		t.Logf("%d sessions moved off server1, %d errors", rep.Summary.Moved, rep.Summary.Errors)
+		for _, m := range rep.BackendLoss.Moves {
+			if m.From != "server1" || m.Returned != nil {
+				t.Errorf("move %+v: want off server1, not back within fail_timeout", m)
+			}
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		t.Parallel()
+		off := lab.NginxConfig{Upstream: []string{"hash $remote_addr consistent"}, Location: []string{"proxy_next_upstream off"}}
+		rep := otherLossRun(t, off).mustReport(t)
+		if rep.Verdict != report.Fail || rep.Errors["http-5xx"] == 0 {
+			t.Fatalf("verdict %s, errors %v, causes %v: want the 502s to fail the run", rep.Verdict, rep.Errors, rep.Causes)
+		}
+		t.Logf("%v errors, moved %d, broken %d %v", rep.Errors, rep.Summary.Moved, rep.Summary.Broken, rep.Causes)
+	})
 }
 
 // --lb names the load balancer instead of detecting it; a kind it does not
