@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stickyprobe/stickyprobe/redact"
 )
 
 // Markdown writes the report made to paste into a GitHub or GitLab issue:
@@ -201,7 +203,7 @@ func mdRerun(b *bytes.Buffer, r *Report) {
 	}
 	b.WriteString("\n### Rerun\n\n```sh\n")
 	if r.Run.Command != "" {
-		if strings.Contains(r.Run.Command, "redacted:") {
+		if strings.Contains(r.Run.Command, redact.Prefix) {
 			b.WriteString("# secret values are redacted: put the real ones back to rerun\n")
 		}
 		writeCommand(b, "", r.Run.Command)

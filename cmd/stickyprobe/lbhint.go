@@ -39,25 +39,27 @@ func checkLB(v string) error {
 	return fmt.Errorf("--lb %q: want %s or %s", v, strings.Join(report.LBKinds, ", "), lbAuto)
 }
 
-// detectLB is the load balancer the hints will speak of: the one --lb
-// names, or the one the responses point at ("" or auto), judged by the
-// persistence cookie (tokenName, if known) and the Server header of one
-// more request. An interrupted run sends none.
-func detectLB(ctx context.Context, spec scenarios.Spec, choice, tokenName string) *report.LB {
-	if choice != "" && choice != lbAuto {
-		return &report.LB{Kind: choice, Why: "--lb " + choice}
+// lbChooser says whose words a run's hints are in: the load balancer
+// --lb names (choice), or the one the responses point at (auto), judged
+// by the persistence cookie (its name, once the run knows it) and the
+// Server header of one more request. An interrupted run sends none.
+func lbChooser(spec scenarios.Spec, choice string) func(context.Context, string) *report.LB {
+	return func(ctx context.Context, tokenName string) *report.LB {
+		if choice != "" && choice != lbAuto {
+			return &report.LB{Kind: choice, Why: "--lb " + choice}
+		}
+		ev := report.LBEvidence{TokenName: tokenName}
+		var failed error
+		if ctx.Err() == nil && len(spec.URLs) > 0 {
+			ev.Server, ev.Cookies, failed = preflight(ctx, spec)
+			ev.Response = failed == nil
+		}
+		lb := report.DetectLB(ev)
+		if failed != nil {
+			lb.Why += " (the request for the Server header failed: " + failed.Error() + ")"
+		}
+		return &lb
 	}
-	ev := report.LBEvidence{TokenName: tokenName}
-	var failed error
-	if ctx.Err() == nil && len(spec.URLs) > 0 {
-		ev.Server, ev.Cookies, failed = preflight(ctx, spec)
-		ev.Response = failed == nil
-	}
-	lb := report.DetectLB(ev)
-	if failed != nil {
-		lb.Why += " (the request for the Server header failed: " + failed.Error() + ")"
-	}
-	return &lb
 }
 
 // preflight sends one cookieless GET to the first target, connecting
