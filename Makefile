@@ -1,5 +1,5 @@
 # The two commands of the README's quick start are `make lab` and
-# `make test`; both install HAProxy first if it is missing.
+# `make test`; both install HAProxy, nginx, Caddy and Apache first if missing.
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)

@@ -38,6 +38,9 @@ type Options struct {
 	// Annotate add to the report once it is judged, before any output is
 	// written (run --haproxy-config ties causes to config lines).
 	Annotate []func(*report.Report)
+	// LB says whose words the hints are in (Run.LB), asked once the
+	// requests are done, before any output closes; nil: HAProxy's.
+	LB func(ctx context.Context, tokenName string) *report.LB
 }
 
 // Result is what a run produced.
@@ -204,6 +207,9 @@ func (r *prepared) run(ctx context.Context) (*Result, error) {
 		if c := context.Cause(runCtx); errors.Is(c, ErrUnreachable) {
 			res.Err = c
 		}
+	}
+	if o.LB != nil {
+		res.Run.LB = o.LB(ctx, r.summary.TokenName())
 	}
 	if err := closeAll(res, sinks); err != nil {
 		return res, fmt.Errorf("%w: %w", ErrOutput, err)

@@ -103,6 +103,7 @@ func outputFlags() []cli.Flag {
 			Usage: "redact nothing: cookie values and credentials appear in clear in every output (a warning says so)"},
 		&cli.BoolFlag{Name: "no-progress", Category: catOutput, Usage: "no progress bar (it only shows on a terminal anyway)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: catOutput, Usage: "no table report; the exit code (and --json) say it all"},
+		lbFlag(),
 	)
 }
 
