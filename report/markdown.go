@@ -33,6 +33,9 @@ func Markdown(w io.Writer, r *Report) error {
 	if r.Run.Truncated {
 		b.WriteString("- **stopped at --max-duration**: fewer requests were sent than planned\n")
 	}
+	if r.Run.Cut > 0 {
+		fmt.Fprintf(&b, "- %s\n", md(cutLine(r.Run.Cut)))
+	}
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(&b, "- %s\n", md(reason))
 	}
@@ -90,6 +93,7 @@ func mdSummary(b *bytes.Buffer, r *Report) {
 	if c.Errors > 0 && len(r.Errors) > 0 {
 		fmt.Fprintf(b, "\nErrors by kind: %s.\n", md(countList(r.Errors)))
 	}
+	writeNotesMarkdown(b, r)
 	fmt.Fprintf(b, "\n%s.\n", md(upperFirst(sensitivityLine(r))))
 }
 
@@ -132,7 +136,9 @@ func mdCauses(b *bytes.Buffer, r *Report) {
 	for _, c := range causes {
 		broken += r.Causes[c]
 	}
-	b.WriteString("\n### Why sessions broke\n\n| cause | broken sessions | share | what to check |\n|---|---:|---:|---|\n")
+	b.WriteString("\n### Why sessions broke\n\n")
+	mdLBLine(b, r)
+	b.WriteString("| cause | broken sessions | share | what to check |\n|---|---:|---:|---|\n")
 	for _, c := range causes {
 		hint := r.Hints[c]
 		if hint == "" && slices.Contains(Causes, c) {

@@ -106,6 +106,9 @@ func writeVerdict(b *bytes.Buffer, r *Report) {
 	if r.Run.Truncated {
 		writeWrapped(b, "stopped at --max-duration: fewer requests were sent than planned", "  ", "    ")
 	}
+	if r.Run.Cut > 0 {
+		writeWrapped(b, cutLine(r.Run.Cut), "  ", "    ")
+	}
 	for _, reason := range r.Reasons {
 		writeWrapped(b, reason, "  ", "    ")
 	}
@@ -319,6 +322,7 @@ func writeCauses(b *bytes.Buffer, r *Report) error {
 	if err := appendRows(t, rows); err != nil {
 		return err
 	}
+	writeLBLine(b, r)
 	for _, c := range causes {
 		hint := r.Hints[c]
 		if hint == "" && slices.Contains(Causes, c) {
