@@ -214,7 +214,7 @@ func checkIgnorePersist(b *backendView, _ Options) []Finding {
 	for _, l := range b.sec.All("ignore-persist") {
 		f := b.finding("ignore-persist", SevInfo, l)
 		f.Cause = report.CauseTokenIgnored
-		f.Problem = fmt.Sprintf("`%s`: requests it matches are balanced whatever cookie they carry", strings.Join(l.Args, " "))
+		f.Problem = fmt.Sprintf("`%s`: requests it matches are balanced whatever cookie they carry and get none (measured on HAProxy 2.6: matching some requests of a user, token-ignored; matching all, no-token)", strings.Join(l.Args, " "))
 		f.Fix = "make sure the condition only matches requests that need no server (static files)"
 		out = append(out, f)
 	}
