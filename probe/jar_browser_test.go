@@ -250,3 +250,47 @@ func TestFilterBrowserKeepsPlainLines(t *testing.T) {
 		t.Errorf("%v allocations for plain lines", allocs)
 	}
 }
+
+// FuzzBrowserJar: whatever the line and the URL, the browser jar never
+// sends back a cookie one of its rules refuses, names that rule when the
+// cookie was the token, and otherwise sends what the RFC 6265 jar sends.
+func FuzzBrowserJar(f *testing.F) {
+	for _, line := range []string{
+		"SERVERID=s1; path=/; SameSite=None", "SERVERID=s1; SameSite=None; Secure", "__Host-SERVERID=s1; Secure; Path=/",
+		"__Secure-SERVERID=s1", "SERVERID=s1; Secure", "SERVERID=s1; Domain=example.com; Path=/a",
+	} {
+		f.Add(line, "http://www.example.com/a/b")
+		f.Add(line, "https://127.0.0.1/")
+	}
+	f.Fuzz(func(t *testing.T, line, rawURL string) {
+		u, err := url.Parse(rawURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return
+		}
+		c, err := http.ParseSetCookie(line)
+		if err != nil || c.Name != "SERVERID" && !strings.HasPrefix(strings.ToLower(c.Name), "__") {
+			return
+		}
+		resp := &http.Response{StatusCode: 200, Header: http.Header{"Set-Cookie": {line}}, Request: &http.Request{URL: u}}
+		sends := map[JarMode]bool{}
+		for _, mode := range []JarMode{JarBrowser, JarRFC6265} {
+			r := tokenRunner(mode)
+			r.tokenName.Store(&c.Name)
+			s := newSession(0, false, 0, nil)
+			ev := Event{TokenName: c.Name}
+			r.observeToken(s, &ev, resp)
+			sends[mode] = jarSends(&s.jar, u, c.Name, c.Value)
+			if mode == JarBrowser && browserRefusal(c, u) != "" {
+				if sends[mode] {
+					t.Fatalf("the browser jar sends %q, which %s refuses", line, browserRefusal(c, u))
+				}
+				if ev.TokenSet != "" && ev.TokenRefused == "" {
+					t.Fatalf("refused %q without a reason", line)
+				}
+			}
+		}
+		if browserRefusal(c, u) == "" && sends[JarBrowser] != sends[JarRFC6265] {
+			t.Fatalf("%q on %s: browser sends %v, rfc6265 %v, with no browser rule against it", line, u, sends[JarBrowser], sends[JarRFC6265])
+		}
+	})
+}
