@@ -183,17 +183,23 @@ var refusalHints = map[probe.Refusal]string{
 }
 
 // addRefusalHints appends to the token-refused hint what each refusal
-// seen asks for.
+// seen asks for. When every refusal is one of those, the generic words
+// about domain, secure and path, which would mislead, are left out.
 func addRefusalHints(r *Report) {
 	if r.Hints[CauseTokenRefused] == "" || len(r.Refusals) == 0 {
 		return
 	}
 	reasons := make([]string, 0, len(r.Refusals))
+	generic := false
 	for reason := range r.Refusals {
 		reasons = append(reasons, string(reason))
+		generic = generic || refusalHints[reason] == ""
 	}
 	sort.Strings(reasons)
 	hint := r.Hints[CauseTokenRefused]
+	if !generic {
+		hint = "The LB set the cookie but a browser refuses it."
+	}
 	for _, reason := range reasons {
 		if h := refusalHints[probe.Refusal(reason)]; h != "" {
 			hint += " " + reason + ": " + h
