@@ -49,7 +49,8 @@ func TestBrowserJarRules(t *testing.T) {
 	}{
 		// rfc6265bis-15 5.7 (storage model): "If the cookie's same-site-flag is "None", abort
 		// these steps and ignore the cookie entirely unless the cookie's secure-only-flag is
-		// true." Chrome 80 and Firefox 69+ enforce it (chromestatus 5633521622188032).
+		// true." Chrome enforces it since version 80; Mozilla announced the same
+		// ("Changes to SameSite Cookie Behavior", hacks.mozilla.org, 2020).
 		{"rfc6265bis 5.7 SameSite=None needs Secure", "http://lab.example/", "SERVERID=s1; path=/; SameSite=None", RefusedSameSiteNone, ""},
 		{"rfc6265bis 5.7 SameSite=None with Secure", "https://lab.example/", "SERVERID=s1; path=/; SameSite=None; Secure", "", ""},
 		{"SameSite=Lax is not concerned", "http://lab.example/", "SERVERID=s1; SameSite=Lax", "", ""},
