@@ -47,25 +47,25 @@ func TestBrowserJarRules(t *testing.T) {
 		browser Refusal // "" kept
 		rfc     Refusal
 	}{
-		// rfc6265bis-15 5.7 (storage model): "If the cookie's same-site-flag is "None", abort
+		// rfc6265bis, Storage Model: "If the cookie's same-site-flag is "None", abort
 		// these steps and ignore the cookie entirely unless the cookie's secure-only-flag is
 		// true." Chrome enforces it since version 80; Mozilla announced the same
 		// ("Changes to SameSite Cookie Behavior", hacks.mozilla.org, 2020).
-		{"rfc6265bis 5.7 SameSite=None needs Secure", "http://lab.example/", "SERVERID=s1; path=/; SameSite=None", RefusedSameSiteNone, ""},
-		{"rfc6265bis 5.7 SameSite=None with Secure", "https://lab.example/", "SERVERID=s1; path=/; SameSite=None; Secure", "", ""},
+		{"rfc6265bis Storage Model SameSite=None needs Secure", "http://lab.example/", "SERVERID=s1; path=/; SameSite=None", RefusedSameSiteNone, ""},
+		{"rfc6265bis Storage Model SameSite=None with Secure", "https://lab.example/", "SERVERID=s1; path=/; SameSite=None; Secure", "", ""},
 		{"SameSite=Lax is not concerned", "http://lab.example/", "SERVERID=s1; SameSite=Lax", "", ""},
-		// rfc6265bis 5.7: "__Secure-" names need the secure-only-flag; matched
+		// rfc6265bis Storage Model: "__Secure-" names need the secure-only-flag; matched
 		// case-insensitively since draft 12.
-		{"rfc6265bis 5.7 __Secure- without Secure", "https://lab.example/", "__Secure-SERVERID=s1", "", ""},
-		// rfc6265bis 5.7: __Host- needs Secure, no Domain attribute, Path=/.
-		{"rfc6265bis 5.7 __Host- complete", "https://lab.example/", "__Host-A=1; Secure; Path=/", "", ""},
-		// rfc6265bis 5.6: "If the sum of the lengths of the name string and the value string is
+		{"rfc6265bis Storage Model __Secure- without Secure", "https://lab.example/", "__Secure-SERVERID=s1", "", ""},
+		// rfc6265bis Storage Model: __Host- needs Secure, no Domain attribute, Path=/.
+		{"rfc6265bis Storage Model __Host- complete", "https://lab.example/", "__Host-A=1; Secure; Path=/", "", ""},
+		// rfc6265bis Set-Cookie parsing: "If the sum of the lengths of the name string and the value string is
 		// more than 4096 octets, abort these steps and ignore the set-cookie-string entirely."
-		{"rfc6265bis 5.6 name+value of 4096 bytes", "http://lab.example/", big(4096), "", ""},
-		{"rfc6265bis 5.6 name+value of 4097 bytes", "http://lab.example/", big(4097), RefusedTooLarge, ""},
-		// rfc6265bis 5.7: a Secure cookie from a scheme that is not secure is ignored;
+		{"rfc6265bis Set-Cookie parsing name+value of 4096 bytes", "http://lab.example/", big(4096), "", ""},
+		{"rfc6265bis Set-Cookie parsing name+value of 4097 bytes", "http://lab.example/", big(4097), RefusedTooLarge, ""},
+		// rfc6265bis Storage Model: a Secure cookie from a scheme that is not secure is ignored;
 		// net/http/cookiejar stores it but never sends it over http.
-		{"rfc6265bis 5.7 Secure over http", "http://lab.example/", "SERVERID=s1; Secure", RefusedSecure, RefusedSecure},
+		{"rfc6265bis Storage Model Secure over http", "http://lab.example/", "SERVERID=s1; Secure", RefusedSecure, RefusedSecure},
 		// Browsers treat localhost and loopback addresses as secure contexts (W3C Secure
 		// Contexts 3.1, "potentially trustworthy"): the cookie is kept there.
 		{"secure contexts: 127.0.0.1", "http://127.0.0.1:8080/", "SERVERID=s1; Secure", "", ""},

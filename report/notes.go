@@ -174,7 +174,7 @@ var refusalHints = map[probe.Refusal]string{
 	probe.RefusedSecurePrefix: "A __Secure- cookie needs `secure` on the `cookie` line and an https frontend.",
 	probe.RefusedHostPrefix: "A __Host- cookie needs `secure`, an https frontend, Path=/ and no `domain` on the " +
 		"`cookie` line.",
-	probe.RefusedTooLarge: "The cookie's name and value exceed 4096 bytes: browsers ignore it (rfc6265bis 5.6).",
+	probe.RefusedTooLarge: "The cookie's name and value exceed 4096 bytes: browsers ignore it (rfc6265bis Set-Cookie parsing).",
 	probe.RefusedEvicted: "The response's own cookies pushed the LB's cookie out: browsers keep at most 180 cookies " +
 		"per domain (Chrome) and drop the oldest first; the application sets too many.",
 	probe.RefusedTooMany: "The response carried more than 3,000 Set-Cookie headers: Go's parser reads none of them, " +
