@@ -43,6 +43,11 @@
 // (Event.AfterAction), so a switch right after a restart is evidence about
 // the restart. Snapshot and Restore carry sessions across processes.
 //
+// The events channel belongs to whoever sends the last event on it: Run
+// and RunSessions play a whole plan, so they close it when done; RunPhase
+// plays one phase of a plan its caller drives, so it leaves it open for
+// the next phase and the caller closes it after the last.
+//
 // The package knows nothing about rendering; report turns the event stream
 // into a verdict.
 package probe

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stickyprobe/stickyprobe/redact"
 )
 
 // Markdown writes the report made to paste into a GitHub or GitLab issue:
@@ -31,6 +33,9 @@ func Markdown(w io.Writer, r *Report) error {
 	if r.Run.Truncated {
 		b.WriteString("- **stopped at --max-duration**: fewer requests were sent than planned\n")
 	}
+	if r.Run.Cut > 0 {
+		fmt.Fprintf(&b, "- %s\n", md(cutLine(r.Run.Cut)))
+	}
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(&b, "- %s\n", md(reason))
 	}
@@ -39,6 +44,7 @@ func Markdown(w io.Writer, r *Report) error {
 	mdBackends(&b, r)
 	mdTopology(&b, r)
 	mdLBState(&b, r)
+	mdHAProxyConfig(&b, r)
 	mdCauses(&b, r)
 	mdTimelines(&b, r)
 	mdRerun(&b, r)
@@ -200,7 +206,7 @@ func mdRerun(b *bytes.Buffer, r *Report) {
 	}
 	b.WriteString("\n### Rerun\n\n```sh\n")
 	if r.Run.Command != "" {
-		if strings.Contains(r.Run.Command, "redacted:") {
+		if strings.Contains(r.Run.Command, redact.Prefix) {
 			b.WriteString("# secret values are redacted: put the real ones back to rerun\n")
 		}
 		writeCommand(b, "", r.Run.Command)
