@@ -204,10 +204,7 @@ func (f *Format) value(i int, s string) (string, string) {
 	if j := strings.Index(s, next); j >= 0 {
 		return s[:j], s[j:]
 	}
-	if strings.TrimLeft(next, " ") == "" {
-		return s, ""
-	}
-	return s, ""
+	return s, "" // the literal is missing: matchLiteral says so
 }
 
 // set stores one variable's value in r; variables a Record has no field

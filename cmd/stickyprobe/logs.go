@@ -39,7 +39,7 @@ func logsCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "log-format", Usage: "the frontend's custom `log-format` string, when it is not `option httplog`'s (it must contain %tsc)"},
 			&cli.DurationFlag{Name: "bucket", Value: time.Minute, Usage: "timeline step (0 = no timeline); widened when the span needs more than 2000"},
-			&cli.BoolFlag{Name: "follow", Aliases: []string{"F"}, Usage: "keep reading the last file as it grows (and across rotation) until Ctrl-C, printing each bucket as it passes"},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"F"}, Usage: "keep reading the last file as it grows (and across rotation) until Ctrl-C, printing each bucket as it passes (standard input is read until it ends)"},
 			&cli.StringFlag{Name: "events", Usage: "join the `FILE` a `stickyprobe run --events` wrote with the log, switch by switch"},
 			&cli.StringFlag{Name: "tz", Value: "Local", Usage: "time zone of the log's dates (%tr has none): Local, UTC or a name like Europe/Paris"},
 			&cli.Float64Flag{Name: "min-stickiness", Value: 0.99, Category: catVerdict,
