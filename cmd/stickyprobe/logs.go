@@ -37,7 +37,7 @@ func logsCommand() *cli.Command {
 			"   stickyprobe logs --events events.jsonl /var/log/haproxy.log\n\n" +
 			logsExitCodes,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-format", Usage: "the frontend's custom log-format `STRING`, as in haproxy.cfg, when it is not `option httplog`'s (it must contain %tsc)"},
+			&cli.StringFlag{Name: "log-format", Usage: "the frontend's custom log-format `STRING`, as in haproxy.cfg, when it is not `option httplog`'s (it must contain %tsc; clf for `option httplog clf`)"},
 			&cli.DurationFlag{Name: "bucket", Value: time.Minute, Usage: "timeline step (0 = no timeline); widened when the span needs more than 2000"},
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"F"}, Usage: "keep reading the last file as it grows (and across rotation) until Ctrl-C, printing each bucket as it passes (standard input is read until it ends)"},
 			&cli.StringFlag{Name: "events", Usage: "join the `FILE` a `stickyprobe run --events` wrote with the log, switch by switch"},
