@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stickyprobe/stickyprobe/redact"
 )
 
 // Markdown writes the report made to paste into a GitHub or GitLab issue:
@@ -31,6 +33,9 @@ func Markdown(w io.Writer, r *Report) error {
 	if r.Run.Truncated {
 		b.WriteString("- **stopped at --max-duration**: fewer requests were sent than planned\n")
 	}
+	if r.Run.Cut > 0 {
+		fmt.Fprintf(&b, "- %s\n", md(cutLine(r.Run.Cut)))
+	}
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(&b, "- %s\n", md(reason))
 	}
@@ -39,6 +44,7 @@ func Markdown(w io.Writer, r *Report) error {
 	mdBackends(&b, r)
 	mdTopology(&b, r)
 	mdLBState(&b, r)
+	mdHAProxyConfig(&b, r)
 	mdCauses(&b, r)
 	mdTimelines(&b, r)
 	mdRerun(&b, r)
@@ -87,6 +93,7 @@ func mdSummary(b *bytes.Buffer, r *Report) {
 	if c.Errors > 0 && len(r.Errors) > 0 {
 		fmt.Fprintf(b, "\nErrors by kind: %s.\n", md(countList(r.Errors)))
 	}
+	writeNotesMarkdown(b, r)
 	fmt.Fprintf(b, "\n%s.\n", md(upperFirst(sensitivityLine(r))))
 }
 
@@ -129,7 +136,9 @@ func mdCauses(b *bytes.Buffer, r *Report) {
 	for _, c := range causes {
 		broken += r.Causes[c]
 	}
-	b.WriteString("\n### Why sessions broke\n\n| cause | broken sessions | share | what to check |\n|---|---:|---:|---|\n")
+	b.WriteString("\n### Why sessions broke\n\n")
+	mdLBLine(b, r)
+	b.WriteString("| cause | broken sessions | share | what to check |\n|---|---:|---:|---|\n")
 	for _, c := range causes {
 		hint := r.Hints[c]
 		if hint == "" && slices.Contains(Causes, c) {
@@ -199,7 +208,7 @@ func mdRerun(b *bytes.Buffer, r *Report) {
 	}
 	b.WriteString("\n### Rerun\n\n```sh\n")
 	if r.Run.Command != "" {
-		if strings.Contains(r.Run.Command, "redacted:") {
+		if strings.Contains(r.Run.Command, redact.Prefix) {
 			b.WriteString("# secret values are redacted: put the real ones back to rerun\n")
 		}
 		writeCommand(b, "", r.Run.Command)

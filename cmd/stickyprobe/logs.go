@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/haplog"
+	"github.com/stickyprobe/stickyprobe/internal/atomicfile"
 	"github.com/stickyprobe/stickyprobe/redact"
 	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/urfave/cli/v2"
@@ -236,5 +237,13 @@ func writeLogsReport(c *cli.Context, s haplog.Summary, join *haplog.Join) error 
 	if path == "" {
 		return nil
 	}
-	return writeFile(path, false, func(w io.Writer) error { return haplog.JSON(w, s, join) })
+	f, err := atomicfile.Create(path, "--json "+path, 0o644)
+	if err != nil {
+		return fmt.Errorf("--json %s: %w", path, err)
+	}
+	defer f.Abort()
+	if err := haplog.JSON(f, s, join); err != nil {
+		return err
+	}
+	return f.Commit()
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/haplog"
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/probe"
 	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/urfave/cli/v2"
@@ -36,16 +37,17 @@ type runHAProxyLog struct {
 	kept []probe.Event
 }
 
-// newRunHAProxyLog reads --haproxy-log and, when given, wraps out.observe
-// to remember the switches; nil when the flag is not set.
-func newRunHAProxyLog(c *cli.Context, out *outputs) (*runHAProxyLog, error) {
+// newRunHAProxyLog reads --haproxy-log; nil when the flag is not set. As
+// a sink of the run it remembers the switches, and prints the join once
+// the report is out.
+func newRunHAProxyLog(c *cli.Context) (*runHAProxyLog, error) {
 	files := c.StringSlice("haproxy-log")
 	if len(files) == 0 {
 		return nil, nil
 	}
-	h := &runHAProxyLog{files: files, stdout: out.stdout, stderr: out.stderr, pins: map[int]string{}}
-	if out.jsonPath == "-" || out.eventsPath == "-" {
-		h.stdout = out.stderr // stdout is JSON
+	h := &runHAProxyLog{files: files, stdout: c.App.Writer, stderr: c.App.ErrWriter, pins: map[int]string{}}
+	if c.String("json") == "-" || c.String("events") == "-" {
+		h.stdout = c.App.ErrWriter // stdout is JSON
 	}
 	for _, f := range files {
 		st, err := os.Stat(f)
@@ -54,17 +56,17 @@ func newRunHAProxyLog(c *cli.Context, out *outputs) (*runHAProxyLog, error) {
 		}
 		h.starts = append(h.starts, st.Size())
 	}
-	next := out.observe
-	out.observe = func(ev *probe.Event) {
-		h.observe(ev)
-		if next != nil {
-			next(ev)
-		}
-	}
 	return h, nil
 }
 
-func (h *runHAProxyLog) observe(ev *probe.Event) {
+// Close prints the join after the run's own report.
+func (h *runHAProxyLog) Close(res *pipeline.Result) error {
+	h.finish(res.Report)
+	return nil
+}
+
+// Add remembers ev when it is a switch.
+func (h *runHAProxyLog) Add(ev *probe.Event) {
 	if ev.Control || ev.Backend == "" {
 		return
 	}
