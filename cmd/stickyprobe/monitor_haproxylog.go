@@ -17,7 +17,7 @@ func haproxyLogFlags() []cli.Flag {
 			Usage: "follow HAProxy's HTTP log `FILE` (from its end, across rotation) and export what it says about real users' requests " +
 				"as stickyprobe_haproxy_* series next to the probe's"},
 		&cli.StringFlag{Name: "haproxy-log-format", Category: catOutput,
-			Usage: "with --haproxy-log: the frontend's custom `log-format` (it must contain %tsc), when it is not `option httplog`'s"},
+			Usage: "with --haproxy-log: the frontend's custom log-format `STRING` (it must contain %tsc), when it is not `option httplog`'s"},
 	}
 }
 
