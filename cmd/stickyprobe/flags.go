@@ -21,7 +21,7 @@ const (
 
 func probeFlags() []cli.Flag {
 	d := scenarios.Default()
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.IntFlag{Name: "sessions", Aliases: []string{"n"}, Value: d.Sessions, Category: catLoad,
 			Usage: "simulated users, each with its own cookie jar"},
 		&cli.IntFlag{Name: "requests", Aliases: []string{"r"}, Value: d.Requests, Category: catLoad,
@@ -82,7 +82,7 @@ func probeFlags() []cli.Flag {
 			Usage: "backends the sessions must be pinned to (-1 = automatic: fail when several backends answer yet all of 10 or more sessions are on one; 0 = no check)"},
 		&cli.Float64Flag{Name: "max-imbalance", Value: d.MaxImbalance, Category: catVerdict,
 			Usage: "largest backend's share of the sessions ÷ a fair share (1 = even; 0 = no check)"},
-	}
+	}, browserFlags()...)
 }
 
 // outputFlags are the output flags of run and scenario run: one per file

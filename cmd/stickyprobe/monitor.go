@@ -101,7 +101,7 @@ func monitorCommand() *cli.Command {
 			"   stickyprobe monitor http://lb.example/\n" +
 			"   stickyprobe monitor --every 5m --session-lifetime 1h --id header:X-Served-By https://shop.example/\n" +
 			"   stickyprobe monitor --listen 0.0.0.0:9341 --log-format json --scenario-label shop https://shop.example/",
-		Flags: append(gentle(probeFlags()), monitorFlags()...),
+		Flags: append(append(append(gentle(probeFlags()), monitorFlags()...), haproxySocketFlag()), haproxyLogFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg, err := monitorConfigFromFlags(c)
 			if err != nil {
@@ -123,6 +123,8 @@ type monitorConfig struct {
 	maxBackends int
 	cycles      int
 	logFormat   string
+	haproxy     string           // --haproxy-socket (haproxy_socket.go)
+	haproxyLog  haproxyLogConfig // monitor_haproxylog.go
 }
 
 // minEvery keeps a typo (--every 1ms) from turning the monitor into a
@@ -149,6 +151,7 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 		maxBackends: c.Int("max-backends"),
 		cycles:      c.Int("cycles"),
 		logFormat:   c.String("log-format"),
+		haproxy:     c.String("haproxy-socket"),
 	}
 	switch {
 	case cfg.every < minEvery:
@@ -174,6 +177,9 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 	if err := checkTextfileDir(cfg.textfile); err != nil {
 		return cfg, err
 	}
+	if cfg.haproxyLog, err = haproxyLogFromFlags(c); err != nil {
+		return cfg, err
+	}
 	// Cycles never overlap, and one must not outlast the schedule: a
 	// scenario's timed phase (soak's ten minutes) is cut to fit.
 	cfg.spec.MaxDuration = min(cfg.spec.MaxDuration, cfg.every)
@@ -185,7 +191,7 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 	if err := cfg.spec.Validate(); err != nil {
 		return cfg, fmt.Errorf("--every %v: %w", cfg.every, err)
 	}
-	return cfg, nil
+	return cfg, checkMonitorPlan(cfg.spec, cfg.every)
 }
 
 // monitorSpec is the spec of each cycle: --scenario's, with the flags
@@ -250,12 +256,18 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 	if err := p.Check(); err != nil {
 		return err
 	}
+	stopLB, err := monitorLBWatch(ctx, cfg.haproxy, log)
+	if err != nil {
+		return err
+	}
+	defer stopLB()
 	live := newLiveness(2*cfg.every + cfg.spec.MaxDuration + cfg.spec.Timeout)
 	srv, err := serveMetrics(cfg.listen, m, live, log)
 	if err != nil {
 		return withCode(exitCannotRun, "--listen %s: %v", cfg.listen, err)
 	}
 	defer srv.shutdown(log)
+	defer followHAProxyLog(ctx, cfg.haproxyLog, m, log)()
 	rate := "unlimited"
 	if cfg.spec.Rate > 0 {
 		rate = fmt.Sprintf("at most %g/s", cfg.spec.Rate)
