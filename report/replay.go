@@ -46,6 +46,7 @@ type Vantage struct {
 type Replay struct {
 	files    []*replayFile
 	warnings []string
+	judged   *Options // Rejudge's thresholds; nil: the file's
 }
 
 type replayFile struct {
@@ -56,6 +57,7 @@ type replayFile struct {
 	trailer *EventsTrailer
 	lastEnd time.Time
 	read    bool // trailer and lastEnd are known
+	torn    bool // the last line was cut short and dropped
 }
 
 // OpenReplay reads the headers of the events files at paths.
@@ -149,6 +151,9 @@ func (rp *Replay) Each(fn func(*probe.Event) error) error {
 		}
 		if !f.read {
 			f.read = true
+			if f.torn {
+				rp.warn("%s ends in a line cut short (the probe was killed while writing it); that line was dropped", f.label)
+			}
 			if f.trailer == nil {
 				rp.warn("%s has no trailer line: the run did not finish (killed?); it is reported as interrupted", f.label)
 			}
@@ -185,6 +190,7 @@ func (f *replayFile) each(fn func(*probe.Event) error) error {
 		f.trailer = &t
 	}
 	f.lastEnd = dec.LastEnd()
+	f.torn = dec.Torn()
 	return nil
 }
 
@@ -206,11 +212,16 @@ func (rp *Replay) Origin(id int) (string, int) {
 // files describe. A single complete file gives exactly the live run's
 // report.
 func (rp *Replay) Report() (*Report, *Summary, error) {
-	s := NewSummary(rp.Options())
+	s := NewSummary(rp.judgeOptions())
 	if err := rp.Each(func(ev *probe.Event) error { s.Add(ev); return nil }); err != nil {
 		return nil, nil, err
 	}
 	rep := s.Close(rp.run())
+	if rp.judged != nil {
+		if rep.Rejudged = ThresholdChanges(rp.Options(), *rp.judged); len(rep.Rejudged) > 0 {
+			rep.Reasons = append(rep.Reasons, rejudgedReason(rep.Rejudged))
+		}
+	}
 	if rp.Merged() {
 		for _, sm := range rep.Samples {
 			sm.Source, sm.Session = rp.Origin(sm.Session)

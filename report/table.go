@@ -105,6 +105,9 @@ func writeVerdict(b *bytes.Buffer, r *Report) {
 	if r.Run.Truncated {
 		writeWrapped(b, "stopped at --max-duration: fewer requests were sent than planned", "  ", "    ")
 	}
+	if r.Run.Cut > 0 {
+		writeWrapped(b, cutLine(r.Run.Cut), "  ", "    ")
+	}
 	for _, reason := range r.Reasons {
 		writeWrapped(b, reason, "  ", "    ")
 	}

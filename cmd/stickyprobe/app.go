@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
 )
@@ -16,7 +17,7 @@ var version = "dev"
 
 // run is main without os.Exit, so tests drive the real command line.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
+	app := newApp(pipeline.StdoutGuard(stdout, stderr), stderr)
 	err := app.RunContext(ctx, args)
 	code := exitCode(err)
 	var ee *exitError

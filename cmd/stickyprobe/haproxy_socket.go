@@ -266,3 +266,13 @@ func socketArg(bind string) string {
 	}
 	return bind
 }
+
+// lbObserver is a watch as the pipeline's Observer.
+type lbObserver struct {
+	w   *lbWatch
+	ctx context.Context
+}
+
+func (o lbObserver) Attach(s *report.Summary)  { o.w.feed(s) }
+func (o lbObserver) Stop()                     { o.w.stop(o.ctx) }
+func (o lbObserver) Annotate(r *report.Report) { o.w.attach(o.ctx, r) }
