@@ -69,10 +69,6 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 	if err != nil {
 		return err
 	}
-	stopProfiles, err := startProfiles(c)
-	if err != nil {
-		return err
-	}
 	lbw, err := startLBWatch(c.Context, c.String("haproxy-socket"), c.App.ErrWriter)
 	if err != nil {
 		return err
@@ -80,6 +76,10 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 	defer lbw.stop(c.Context)
 	if lbw != nil {
 		opts.Observer = lbObserver{lbw, c.Context}
+	}
+	stopProfiles, err := startProfiles(c)
+	if err != nil {
+		return err
 	}
 	warnRunPlan(c.App.ErrWriter, spec)
 	res, err := pipeline.Run(c.Context, spec, opts)
