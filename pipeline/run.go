@@ -34,6 +34,9 @@ type Options struct {
 	Observer       Observer                 // the LB's own view of the run; nil: none
 	Clock          Clock                    // nil: RealClock
 	Exec           Exec                     // nil: ShellExec
+	// Annotate add to the report once it is judged, before any output is
+	// written (run --haproxy-config ties causes to config lines).
+	Annotate []func(*report.Report)
 }
 
 // Result is what a run produced.
@@ -230,6 +233,9 @@ func (r *prepared) sinks(cancel context.CancelCauseFunc) []Sink {
 	sinks = append(sinks, summarySink{s: r.summary, before: r.phases.record})
 	if annotate != nil {
 		sinks = append(sinks, annotate)
+	}
+	for _, annotate := range o.Annotate {
+		sinks = append(sinks, funcSink{close: func(res *Result) error { annotate(res.Report); return nil }})
 	}
 	if o.Verbose {
 		sinks = append(sinks, verboseSink{p: &verbosePrinter{w: o.Stderr, headers: o.Headers, color: o.Color}, s: r.summary})

@@ -44,6 +44,7 @@ func Markdown(w io.Writer, r *Report) error {
 	mdBackends(&b, r)
 	mdTopology(&b, r)
 	mdLBState(&b, r)
+	mdHAProxyConfig(&b, r)
 	mdCauses(&b, r)
 	mdTimelines(&b, r)
 	mdRerun(&b, r)

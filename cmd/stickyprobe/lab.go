@@ -291,7 +291,7 @@ func runLab(c *cli.Context, cases []labCase) error {
 			}
 			fmt.Fprintln(w)
 		}
-		rows = append(rows, report.Labeled{Name: lc.Name, Description: lc.Description, Report: rep})
+		rows = append(rows, report.Labeled{Name: lc.Name, Description: lc.Description, Report: rep, ConfigLine: labConfigLine(lc.Kind(), cfgText)})
 		if lc.expect != "" && rep.Verdict != lc.expect && ctx.Err() == nil {
 			unexpected = append(unexpected, fmt.Sprintf("%s: %s, expected %s", lc.Name, rep.Verdict, lc.expect))
 		}
@@ -324,7 +324,7 @@ func probeLabCase(ctx context.Context, lc labCase, backends []*lab.Backend, sess
 			return nil, "", err
 		}
 		defer n.Stop()
-		ports, cfgText = append(ports, n.Port()), cfgText+"\n# --- the second node ---\n"+n.Config()
+		ports, cfgText = append(ports, n.Port()), cfgText+labNodeSeparator+n.Config()
 	}
 	spec := labSpec(ports, sessions, requests)
 	if lc.spec != nil {

@@ -46,7 +46,7 @@ func runCommand() *cli.Command {
 // runFlags are the flags of `run` and `scenario run`: every output either
 // can write, so both honour the same ones.
 func runFlags() []cli.Flag {
-	return concat(probeFlags(), outputFlags(), stateFlags(), []cli.Flag{textfileFlag(), scenarioLabelFlag(), haproxySocketFlag()}, profileFlags())
+	return concat(probeFlags(), outputFlags(), stateFlags(), []cli.Flag{textfileFlag(), scenarioLabelFlag(), haproxySocketFlag(), haproxyConfigFlag()}, profileFlags())
 }
 
 func concat(lists ...[]cli.Flag) []cli.Flag {
@@ -67,6 +67,9 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 	}
 	opts, err := optionsFromFlags(c, spec, resume)
 	if err != nil {
+		return err
+	}
+	if err := haproxyConfigHook(c, f, &spec, &opts); err != nil {
 		return err
 	}
 	lbw, err := startLBWatch(c.Context, c.String("haproxy-socket"), c.App.ErrWriter)
