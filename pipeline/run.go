@@ -64,7 +64,7 @@ func (o *Options) defaults() {
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}
-	o.Stderr = &lockedWriter{w: o.Stderr} // phases and the event loop both write to it
+	o.Stderr = SyncWriter(o.Stderr) // phases and the event loop both write to it
 	if o.Redactor == nil {
 		o.Redactor = redact.New()
 	}

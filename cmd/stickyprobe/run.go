@@ -72,11 +72,10 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 	if err := haproxyConfigHook(c, f, &spec, &opts); err != nil {
 		return err
 	}
-	stopProfiles, err := startProfiles(c)
-	if err != nil {
-		return err
-	}
-	lbw, err := startLBWatch(c.Context, c.String("haproxy-socket"), c.App.ErrWriter)
+	// The socket watch warns from its own goroutine while the run writes
+	// progress and phases: one lock for all of them.
+	opts.Stderr = pipeline.SyncWriter(c.App.ErrWriter)
+	lbw, err := startLBWatch(c.Context, c.String("haproxy-socket"), opts.Stderr)
 	if err != nil {
 		return err
 	}
@@ -92,7 +91,11 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 		opts.Sinks = append(opts.Sinks, hlog)
 	}
 	opts.Mark = markRun(c)
-	warnRunPlan(c.App.ErrWriter, spec)
+	stopProfiles, err := startProfiles(c)
+	if err != nil {
+		return err
+	}
+	warnRunPlan(opts.Stderr, spec)
 	res, err := pipeline.Run(c.Context, spec, opts)
 	if perr := stopProfiles(); perr != nil && err == nil {
 		err = withCode(exitCannotRun, "%v", perr)
