@@ -174,7 +174,7 @@ func (s *Summary) departed(st *sessionState, end int64, lat time.Duration) {
 	}
 	// A slow move is the LB's retries only if the backend answered
 	// nobody while they went on.
-	if o.slowAt == 0 && end-int64(lat) >= o.from && lat >= max(s.latency.quantile(0.5)+slowMove, 3*s.latency.quantile(0.9)) {
+	if o.slowAt == 0 && lat >= slowMove && end-int64(lat) >= o.from && lat >= max(s.latency.quantile(0.5)+slowMove, 3*s.latency.quantile(0.9)) {
 		o.slowAt = end
 	}
 	if o.errAt == 0 && st.prevFailed {
