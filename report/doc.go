@@ -19,4 +19,11 @@
 // (after-action). Carry and Resume let a later process judge the same
 // sessions against the pins an earlier one saw. Renderers: Table, JSON,
 // JUnit.
+//
+// A move off a backend that went away is judged by --on-backend-loss
+// instead of as breakage. That it went away takes evidence that does not
+// depend on how long the run goes on after it (loss_evidence.go): the LB's
+// own word (ServerStates), the control group's misses, the departure of
+// its sessions, a slow or failed move. Replay.Rejudge judges saved events
+// against other thresholds.
 package report
