@@ -277,3 +277,35 @@ func scramble(r, id int) int {
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	return int((x ^ x>>31) >> 1)
 }
+
+// A monitor's kept sessions pinned, in an earlier cycle, to a backend that
+// died in between: it answers nobody in this cycle, and their moves took
+// the LB's retries.
+func TestLossOfACarriedPin(t *testing.T) {
+	opts := testOptions()
+	opts.MinStickiness, opts.OnBackendLoss = 1, LossFailoverStay
+	s := NewSummary(opts)
+	tl := timeline{rounds: 6, measured: 15, control: 3, step: func(r, id int) probe.Event {
+		home := lossServers[id%3]
+		switch {
+		case id >= 15:
+			return landed(lossServers[1+(r+id)%2])
+		case home != "s1":
+			return kept(home)
+		case r == 0:
+			return probe.Event{Status: 200, Backend: "s2", TokenHeld: true, TokenSent: "s1", TokenSet: "s2", Latency: 1500 * time.Millisecond}
+		}
+		return kept("s2")
+	}}
+	for id := range 15 {
+		s.CarryPin(id, lossServers[id%3])
+	}
+	evs := tl.events()
+	for i := range evs {
+		s.Add(&evs[i])
+	}
+	r := s.Close(testRun())
+	if r.Verdict != Pass || r.Summary.Moved != 5 || r.BackendLoss == nil || r.BackendLoss.Lost[0].Backend != "s1" {
+		t.Fatalf("verdict %s, moved %d, loss %+v (%q); want pass, s1's 5 sessions moved", r.Verdict, r.Summary.Moved, r.BackendLoss, r.Reasons)
+	}
+}
