@@ -3,6 +3,7 @@ package metrics
 import (
 	"bytes"
 	"fmt"
+	"io"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -20,17 +21,36 @@ func (m *Metrics) WriteTextfile(path string) error {
 // WriteGathered encodes what g gathers in the text exposition format and
 // writes it to path with WriteAtomic.
 func WriteGathered(path string, g prometheus.Gatherer) error {
+	data, err := gatherText(g)
+	if err != nil {
+		return err
+	}
+	return WriteAtomic(path, data)
+}
+
+// WriteText writes the stickyprobe_* series, as WriteTextfile does, to w:
+// for a caller that opened the file itself (before a run, to know it can).
+func (m *Metrics) WriteText(w io.Writer) error {
+	data, err := gatherText(m.reg)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+func gatherText(g prometheus.Gatherer) ([]byte, error) {
 	mfs, err := g.Gather()
 	if err != nil {
-		return fmt.Errorf("metrics: gather: %w", err)
+		return nil, fmt.Errorf("metrics: gather: %w", err)
 	}
 	var buf bytes.Buffer
 	for _, mf := range mfs {
 		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
-			return fmt.Errorf("metrics: encode %s: %w", mf.GetName(), err)
+			return nil, fmt.Errorf("metrics: encode %s: %w", mf.GetName(), err)
 		}
 	}
-	return WriteAtomic(path, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // WriteAtomic replaces path with data so that a reader (node_exporter, a

@@ -70,6 +70,7 @@ func (r *Runner) burst(ctx context.Context, w *worker, ph *phase, s *session, n 
 	}
 	for range n {
 		i := <-done
+		r.followRedirects(ctx, s, &calls[i])
 		r.finish(ctx, s, &calls[i])
 	}
 	if h2 != nil {

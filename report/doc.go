@@ -17,8 +17,15 @@
 // sessions that first broke in each, and a switch in the phase right after
 // an exec or pause phase (or a resume) is blamed on that action
 // (after-action). Carry and Resume let a later process judge the same
-// sessions against the pins an earlier one saw. Renderers: Table, JSON,
-// JUnit.
+// sessions against the pins an earlier one saw.
+//
+// Renderers: Table, JSON, Markdown, JUnit and HAR (the HAR reads the
+// recorded events back through an EventSource, so headers never pile up in
+// memory); package pipeline registers them as the formats every command
+// offers. The events file codec is EventEncoder and EventDecoder (JSON
+// Lines with a header and a trailer; a last line cut short by a kill is
+// dropped), and Replay rebuilds a run's report, or merges several, from
+// those files.
 //
 // A move off a backend that went away is judged by --on-backend-loss
 // instead of as breakage. That it went away takes evidence that does not

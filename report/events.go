@@ -119,6 +119,9 @@ type EventDecoder struct {
 	events  int64
 	lastSeq []int32 // per session: last seq + 1, 0 for none yet
 	lastEnd time.Time
+	// unterminated: the line just scanned is the file's last and has no
+	// newline; torn: such a line did not parse and was dropped.
+	unterminated, torn bool
 }
 
 // eventLine decodes any line once: an event, or the header or trailer
@@ -134,6 +137,7 @@ type eventLine struct {
 func NewEventDecoder(r io.Reader, name string) (*EventDecoder, error) {
 	d := &EventDecoder{name: name, sc: bufio.NewScanner(r)}
 	d.sc.Buffer(make([]byte, 0, 64<<10), maxEventLine)
+	d.sc.Split(d.scanLine)
 	data, err := d.next()
 	if err == io.EOF {
 		return nil, d.errorf("empty file: not a stickyprobe events file")
@@ -191,6 +195,12 @@ func (d *EventDecoder) Decode(ev *probe.Event) error {
 		}
 		var l eventLine
 		if err := json.Unmarshal(data, &l); err != nil {
+			if d.unterminated {
+				// The writer was killed mid-line (SIGKILL, the OOM
+				// killer): what came before is whole and replays.
+				d.torn = true
+				return io.EOF
+			}
 			return d.errorf("%v", err)
 		}
 		switch {
@@ -217,6 +227,18 @@ func (d *EventDecoder) Decode(ev *probe.Event) error {
 		*ev = l.Event
 		return nil
 	}
+}
+
+// Torn reports whether the file ended in a line cut short, which Decode
+// dropped: the probe was killed while writing it.
+func (d *EventDecoder) Torn() bool { return d.torn }
+
+// scanLine is bufio.ScanLines, noting whether the line is the last one
+// and lacks its newline.
+func (d *EventDecoder) scanLine(data []byte, atEOF bool) (int, []byte, error) {
+	adv, tok, err := bufio.ScanLines(data, atEOF)
+	d.unterminated = atEOF && tok != nil && adv == len(data) && data[len(data)-1] != '\n'
+	return adv, tok, err
 }
 
 // next returns the next non-blank line.

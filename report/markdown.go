@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stickyprobe/stickyprobe/redact"
 )
 
 // Markdown writes the report made to paste into a GitHub or GitLab issue:
@@ -42,6 +44,7 @@ func Markdown(w io.Writer, r *Report) error {
 	mdBackends(&b, r)
 	mdTopology(&b, r)
 	mdLBState(&b, r)
+	mdHAProxyConfig(&b, r)
 	mdCauses(&b, r)
 	mdTimelines(&b, r)
 	mdRerun(&b, r)
@@ -90,6 +93,7 @@ func mdSummary(b *bytes.Buffer, r *Report) {
 	if c.Errors > 0 && len(r.Errors) > 0 {
 		fmt.Fprintf(b, "\nErrors by kind: %s.\n", md(countList(r.Errors)))
 	}
+	writeNotesMarkdown(b, r)
 	fmt.Fprintf(b, "\n%s.\n", md(upperFirst(sensitivityLine(r))))
 }
 
@@ -202,7 +206,7 @@ func mdRerun(b *bytes.Buffer, r *Report) {
 	}
 	b.WriteString("\n### Rerun\n\n```sh\n")
 	if r.Run.Command != "" {
-		if strings.Contains(r.Run.Command, "redacted:") {
+		if strings.Contains(r.Run.Command, redact.Prefix) {
 			b.WriteString("# secret values are redacted: put the real ones back to rerun\n")
 		}
 		writeCommand(b, "", r.Run.Command)

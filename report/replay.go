@@ -57,6 +57,7 @@ type replayFile struct {
 	trailer *EventsTrailer
 	lastEnd time.Time
 	read    bool // trailer and lastEnd are known
+	torn    bool // the last line was cut short and dropped
 }
 
 // OpenReplay reads the headers of the events files at paths.
@@ -150,6 +151,9 @@ func (rp *Replay) Each(fn func(*probe.Event) error) error {
 		}
 		if !f.read {
 			f.read = true
+			if f.torn {
+				rp.warn("%s ends in a line cut short (the probe was killed while writing it); that line was dropped", f.label)
+			}
 			if f.trailer == nil {
 				rp.warn("%s has no trailer line: the run did not finish (killed?); it is reported as interrupted", f.label)
 			}
@@ -186,6 +190,7 @@ func (f *replayFile) each(fn func(*probe.Event) error) error {
 		f.trailer = &t
 	}
 	f.lastEnd = dec.LastEnd()
+	f.torn = dec.Torn()
 	return nil
 }
 

@@ -182,6 +182,41 @@ func TestReplayWithoutTrailerIsInterrupted(t *testing.T) {
 	}
 }
 
+// A probe killed mid-write leaves a last line cut short: it is dropped with
+// a warning, and the rest replays as an interrupted run. A line cut short
+// anywhere else is still an error naming the line.
+func TestReplayDropsTornLastLine(t *testing.T) {
+	gc := goldenCases()[0]
+	run := testRun()
+	evs := ordered(gc.scripts...)
+	whole := save(t, header(gc.opts, run, evs), evs, nil)
+	for _, cut := range []int{1, 7, 18} {
+		data := append(bytes.Clone(whole), `{"session":0,"seq":`[:cut]...)
+		rp, err := NewReplay(memSource("torn.jsonl", data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, _, err := rp.Report()
+		if err != nil {
+			t.Fatalf("cut after %d bytes: %v", cut, err)
+		}
+		if !rep.Run.Interrupted || rep.Summary.Requests != int64(len(evs)) {
+			t.Errorf("cut after %d bytes: interrupted %v, %d requests; want interrupted with the %d whole events", cut, rep.Run.Interrupted, rep.Summary.Requests, len(evs))
+		}
+		if w := strings.Join(rp.Warnings(), "\n"); !strings.Contains(w, "cut short") || !strings.Contains(w, "no trailer") {
+			t.Errorf("warnings %q: want the torn line and the missing trailer", w)
+		}
+	}
+	inside := bytes.Replace(whole, []byte("\n"), []byte("\n{\"session\":0,\n"), 2)
+	rp, err := NewReplay(memSource("bad.jsonl", inside))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := rp.Report(); err == nil || !strings.Contains(err.Error(), "bad.jsonl:2") {
+		t.Errorf("a cut line inside the file: %v, want an error at bad.jsonl:2", err)
+	}
+}
+
 // Two vantage points: session ids are namespaced per file, the backends
 // and frontends of both are kept.
 func TestReplayMergesVantages(t *testing.T) {

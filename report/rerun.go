@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stickyprobe/stickyprobe/redact"
 )
 
 // writeRerun prints how to repeat the run: its command line (seed
@@ -13,7 +15,7 @@ import (
 func writeRerun(b *bytes.Buffer, r *Report) {
 	if r.Run.Command != "" {
 		writeCommand(b, "rerun: ", r.Run.Command)
-		if strings.Contains(r.Run.Command, "redacted:") {
+		if strings.Contains(r.Run.Command, redact.Prefix) {
 			writeWrapped(b, "(secret values in it are redacted: put the real ones back to rerun)", "       ", "       ")
 		}
 	}

@@ -82,6 +82,9 @@ type Report struct {
 	// Rejudged lists the thresholds `stickyprobe report` judged the saved
 	// events with instead of the live run's.
 	Rejudged []ThresholdChange `json:"rejudged,omitempty"`
+	// HAProxyConfig is what the HAProxy config given to the run says
+	// (run --haproxy-config); nil without one.
+	HAProxyConfig *HAProxyConfig `json:"haproxy_config,omitempty"`
 }
 
 // Counts are about the measured sessions; requests and errors count every

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/probe"
+	"github.com/stickyprobe/stickyprobe/scenarios"
 )
 
 // Options are the thresholds and knobs of a summary.
@@ -31,14 +32,14 @@ type Options struct {
 	MaxImbalance float64
 }
 
-// LossPolicy is scenarios.LossPolicy in the report's words: strict,
-// failover-stay or failover-return.
-type LossPolicy string
+// LossPolicy is what the LB should do when a session's backend goes away:
+// the spec's own type, so a run's setting reaches the summary unconverted.
+type LossPolicy = scenarios.LossPolicy
 
 const (
-	LossStrict         LossPolicy = "strict"
-	LossFailoverStay   LossPolicy = "failover-stay"
-	LossFailoverReturn LossPolicy = "failover-return"
+	LossStrict         = scenarios.LossStrict
+	LossFailoverStay   = scenarios.LossFailoverStay
+	LossFailoverReturn = scenarios.LossFailoverReturn
 )
 
 // maxInterned caps distinct backend names and token values; beyond it they

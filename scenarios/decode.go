@@ -260,3 +260,18 @@ func (d *decoder) checkTree(n *yaml.Node, depth int) error {
 func flagless(err error, flag string) string {
 	return strings.TrimPrefix(err.Error(), flag+" ")
 }
+
+// fileWords names the file's keys where a check shared with the command
+// line names its flags: a scenario file's author reads "burst 30", not
+// "--burst 30".
+var fileWords = strings.NewReplacer(
+	"--source-move-after", "source.move_after",
+	"--source-ips", "source.ips",
+	"--max-duration", "max_duration",
+	"--concurrency", "concurrency",
+	"--min-backends", "expect.min_backends",
+	"--max-imbalance", "expect.max_imbalance",
+	"--burst", "burst",
+	"--http2", "http2",
+	"--conn", "conn",
+)

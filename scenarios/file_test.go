@@ -54,9 +54,9 @@ func TestInvalidFixtures(t *testing.T) {
 		"invalid-bad-loss-policy.yaml":         `:4: expect.on_backend_loss: backend-loss policy "failover": want strict, failover-stay or failover-return`,
 		"invalid-bad-imbalance.yaml":           `:2: expect.max_imbalance: 0.5: want 0 (no check) or a ratio of at least 1 (largest share ÷ fair share)`,
 		"invalid-burst-out-of-range.yaml":      `:2: burst: 100 is out of range 0..64`,
-		"invalid-burst-above-concurrency.yaml": `:2: burst: --burst 30: a burst's requests are all in flight at once, so it needs --concurrency 30 or more (it is 20)`,
-		"invalid-burst-above-phase.yaml":       `:2: burst: --burst 6: the first requests phase sends only 3 requests per session; the burst is part of them`,
-		"invalid-source-shared.yaml":           `:3: source: --source-ips with --conn shared: one shared pool would send a session's requests from other sessions' addresses; use --conn fresh or session`,
+		"invalid-burst-above-concurrency.yaml": `:2: burst: burst 30: a burst's requests are all in flight at once, so it needs concurrency 30 or more (it is 20)`,
+		"invalid-burst-above-phase.yaml":       `:2: burst: burst 6: the first requests phase sends only 3 requests per session; the burst is part of them`,
+		"invalid-source-shared.yaml":           `:3: source: source.ips with conn shared: one shared pool would send a session's requests from other sessions' addresses; use conn fresh or session`,
 	}
 	files, err := filepath.Glob("testdata/invalid-*.yaml")
 	if err != nil {

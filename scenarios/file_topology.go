@@ -109,13 +109,13 @@ func (d *decoder) checkTopology(s *Spec, fields map[string]field) error {
 		{"--burst", "burst"}, {"--source", "source"}, {"--http2", "http2"}, {"--min-backends", "expect"}, {"--max-imbalance", "expect"},
 	} {
 		if x, ok := fields[k.key]; ok && strings.HasPrefix(msg, k.flag) {
-			return d.errorf(x.val, k.key, "%s", msg)
+			return d.errorf(x.val, k.key, "%s", fileWords.Replace(msg))
 		}
 	}
 	for _, key := range []string{"burst", "source", "http2", "conn", "concurrency", "phases"} {
 		if x, ok := fields[key]; ok {
-			return d.errorf(x.val, key, "%s", msg)
+			return d.errorf(x.val, key, "%s", fileWords.Replace(msg))
 		}
 	}
-	return d.errorf(nil, "", "%s", msg)
+	return d.errorf(nil, "", "%s", fileWords.Replace(msg))
 }

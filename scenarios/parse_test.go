@@ -247,6 +247,8 @@ func TestParseURL(t *testing.T) {
 		{name: "ws", in: "ws://lb.test/", wantErr: "scheme must be http or https"},
 		{name: "no host", in: "http:///path", wantErr: "no host"},
 		{name: "bad port", in: "lb.test:http", wantErr: "invalid port"},
+		{name: "port out of range", in: "http://127.0.0.1:99999/", wantErr: "port 99999: want 1-65535"},
+		{name: "port zero", in: "127.0.0.1:0", wantErr: "port 0: want 1-65535"},
 		{name: "space in host", in: "http://lb test/", wantErr: "invalid character"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -213,6 +214,13 @@ func ParseURL(raw string) (*url.URL, error) {
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("target %q: no host", raw)
+	}
+	// net/url takes any digits as a port; a dial would fail on every
+	// request of the run.
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("target %q: port %s: want 1-65535", raw, p)
+		}
 	}
 	if u.Path == "" {
 		u.Path = "/"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
 )
@@ -16,7 +17,7 @@ var version = "dev"
 
 // run is main without os.Exit, so tests drive the real command line.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
+	app := newApp(pipeline.StdoutGuard(stdout, stderr), stderr)
 	err := app.RunContext(ctx, args)
 	code := exitCode(err)
 	var ee *exitError
@@ -44,7 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"affinity cookie, and says which sessions broke and why.\n\n" +
 			"Start with `stickyprobe lab` (a real HAProxy with good and broken configs on 127.0.0.1),\n" +
 			"then point `stickyprobe run` at your own frontend.",
-		Commands:        []*cli.Command{runCommand(), scenarioCommand(), monitorCommand(), reportCommand(), labCommand(), logsCommand()},
+		Commands:        []*cli.Command{runCommand(), scenarioCommand(), monitorCommand(), reportCommand(), labCommand(), logsCommand(), checkConfigCommand()},
 		HideHelpCommand: true,
 		// Exit codes are ours to map (see exit.go); urfave/cli's own
 		// handler would call os.Exit behind our back.

@@ -110,7 +110,7 @@ func TestDeployFlagsExist(t *testing.T) {
 						if p := c.String("prom-textfile"); p != "" && (!filepath.IsAbs(p) || !strings.HasSuffix(p, ".prom")) {
 							t.Errorf("--prom-textfile %q: want an absolute path ending in .prom", p)
 						}
-						_, err := specFromFlags(c)
+						_, _, err := specFromFlags(c, nil, c.Args().Slice())
 						return err
 					}
 				}

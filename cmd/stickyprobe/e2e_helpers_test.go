@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -100,22 +99,33 @@ func probeRun(t *testing.T, args ...string) probeResult {
 			t.Fatalf("JSON report does not parse: %v", err)
 		}
 	}
-	if f, err := os.Open(eventsPath); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), `{"stickyprobe_events`) {
-				continue // the header and trailer lines
-			}
-			var ev probe.Event
-			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-				t.Fatalf("events line %q: %v", sc.Text(), err)
-			}
-			res.events = append(res.events, ev)
-		}
+	if data, err := os.ReadFile(eventsPath); err == nil {
+		res.events = readEvents(t, data)
 	}
 	return res
+}
+
+// readEvents decodes an events file with the decoder report uses, which
+// checks every line; a file without a trailer (an interrupted run) is
+// fine here.
+func readEvents(t *testing.T, data []byte) []probe.Event {
+	t.Helper()
+	dec, err := report.NewEventDecoder(bytes.NewReader(data), "events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []probe.Event
+	for {
+		var ev probe.Event
+		err := dec.Decode(&ev)
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
 }
 
 func (r probeResult) mustReport(t *testing.T) *report.Report {

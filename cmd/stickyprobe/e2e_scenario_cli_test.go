@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 )
@@ -105,10 +105,11 @@ func TestPausePhase(t *testing.T) {
 	defer cancel()
 
 	var stderr bytes.Buffer
-	rep, err := execute(ctx, spec, outputs{stdout: io.Discard, stderr: &stderr, quiet: true, stdin: strings.NewReader("\n"), interactive: true})
-	if err != nil || rep.Verdict != report.Pass {
-		t.Fatalf("execute: %v, verdict %v", err, rep)
+	res, err := pipeline.Run(ctx, spec, pipeline.Options{Stderr: &stderr, Stdin: strings.NewReader("\n"), Interactive: true})
+	if err != nil || res.Report.Verdict != report.Pass {
+		t.Fatalf("pipeline.Run: %v, result %+v", err, res)
 	}
+	rep := res.Report
 	if p := phaseOf(t, rep, "after"); p.After != "manual" || p.Requests == 0 {
 		t.Errorf("phase after: %+v, want it to follow manual", p)
 	}
@@ -119,7 +120,9 @@ func TestPausePhase(t *testing.T) {
 		t.Errorf("prompt not shown:\n%s", stderr.String())
 	}
 
-	rep, err = execute(ctx, spec, outputs{stdout: io.Discard, stderr: io.Discard, quiet: true, stdin: strings.NewReader(""), interactive: true})
+	res, err = pipeline.Run(ctx, spec, pipeline.Options{Stdin: strings.NewReader(""), Interactive: true})
+	err = runExit(res, err)
+	rep = res.Report
 	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "stdin closed before Enter was pressed") {
 		t.Fatalf("closed stdin: %v (exit %d), want a usage error", err, exitCode(err))
 	}

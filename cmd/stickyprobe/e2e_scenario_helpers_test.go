@@ -131,28 +131,26 @@ func scenarioRunCLI(t *testing.T, args ...string) scenarioResult {
 	return res
 }
 
+// decodeEvents is readEvents for a complete file: it must have its
+// trailer.
 func decodeEvents(t *testing.T, data []byte) []probe.Event {
 	t.Helper()
 	dec, err := report.NewEventDecoder(bytes.NewReader(data), "events.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []probe.Event
 	for {
 		var ev probe.Event
-		err := dec.Decode(&ev)
-		if err == io.EOF {
+		if err := dec.Decode(&ev); err == io.EOF {
 			break
-		}
-		if err != nil {
+		} else if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, ev)
 	}
 	if _, ok := dec.Trailer(); !ok {
 		t.Fatal("events file has no trailer")
 	}
-	return out
+	return readEvents(t, data)
 }
 
 // phaseOf returns the report's phase called name.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
 )
@@ -20,7 +21,7 @@ const (
 
 func probeFlags() []cli.Flag {
 	d := scenarios.Default()
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.IntFlag{Name: "sessions", Aliases: []string{"n"}, Value: d.Sessions, Category: catLoad,
 			Usage: "simulated users, each with its own cookie jar"},
 		&cli.IntFlag{Name: "requests", Aliases: []string{"r"}, Value: d.Requests, Category: catLoad,
@@ -81,46 +82,28 @@ func probeFlags() []cli.Flag {
 			Usage: "backends the sessions must be pinned to (-1 = automatic: fail when several backends answer yet all of 10 or more sessions are on one; 0 = no check)"},
 		&cli.Float64Flag{Name: "max-imbalance", Value: d.MaxImbalance, Category: catVerdict,
 			Usage: "largest backend's share of the sessions ÷ a fair share (1 = even; 0 = no check)"},
-	}
+	}, browserFlags()...)
 }
 
+// outputFlags are the output flags of run and scenario run: one per file
+// format of the registry (pipeline.Formats), and the rest.
 func outputFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "json", Category: catOutput, Usage: "write the JSON report (schema stickyprobe.report/v1) to `FILE` (- for stdout)"},
+	var flags []cli.Flag
+	for _, f := range pipeline.FileFormats() {
+		flags = append(flags, &cli.StringFlag{Name: f.Flag, Category: catOutput, Usage: f.Usage})
+	}
+	return append(flags,
 		&cli.StringFlag{Name: "events", Category: catOutput, Usage: "write one JSON object per request (JSON Lines) to `FILE` (- for stdout)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput,
 			Usage: "print one line per request to stderr as it happens (session, seq, status, backend, token sent→set, latency); -vv adds the request and response headers, redacted"},
-		&cli.StringFlag{Name: "har", Category: catOutput,
-			Usage: "write the broken sessions as HAR 1.2 to `FILE` (one page per session; opens in a browser's dev tools); secrets redacted"},
 		&cli.BoolFlag{Name: "har-all", Category: catOutput, Usage: "with --har: every session, sticky and control ones too"},
-		&cli.StringFlag{Name: "markdown", Category: catOutput, Usage: "write the report as Markdown, to paste into a GitHub or GitLab issue, to `FILE`"},
 		&cli.StringSliceFlag{Name: "redact-header", Category: catOutput,
 			Usage: "also redact the value of header `NAME` (repeatable); Authorization, Proxy-Authorization and cookie values other than the affinity token always are"},
 		&cli.BoolFlag{Name: "show-secrets", Category: catOutput,
 			Usage: "redact nothing: cookie values and credentials appear in clear in every output (a warning says so)"},
 		&cli.BoolFlag{Name: "no-progress", Category: catOutput, Usage: "no progress bar (it only shows on a terminal anyway)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: catOutput, Usage: "no table report; the exit code (and --json) say it all"},
-	}
-}
-
-// specFromFlags builds the spec from the command line; every error names
-// the flag at fault. With --resume the URLs may come from the state file,
-// so a spec without them is left for the caller to complete and validate.
-func specFromFlags(c *cli.Context) (scenarios.Spec, error) {
-	s := scenarios.Default()
-	if c.NArg() == 0 && !c.IsSet("resume") {
-		return s, fmt.Errorf("no target: give at least one frontend URL, e.g. `stickyprobe run http://lb.example/`")
-	}
-	if err := applyURLs(&s, c.Args().Slice()); err != nil {
-		return s, err
-	}
-	if err := applyFlags(c, &s, func(string) bool { return true }); err != nil {
-		return s, err
-	}
-	if c.IsSet("resume") {
-		return s, nil
-	}
-	return s, s.Validate()
+	)
 }
 
 func applyURLs(s *scenarios.Spec, args []string) error {

@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/metrics"
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/redact"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
@@ -98,7 +101,7 @@ func monitorCommand() *cli.Command {
 			"   stickyprobe monitor http://lb.example/\n" +
 			"   stickyprobe monitor --every 5m --session-lifetime 1h --id header:X-Served-By https://shop.example/\n" +
 			"   stickyprobe monitor --listen 0.0.0.0:9341 --log-format json --scenario-label shop https://shop.example/",
-		Flags: append(gentle(probeFlags()), monitorFlags()...),
+		Flags: append(append(gentle(probeFlags()), monitorFlags()...), haproxySocketFlag()),
 		Action: func(c *cli.Context) error {
 			cfg, err := monitorConfigFromFlags(c)
 			if err != nil {
@@ -120,6 +123,7 @@ type monitorConfig struct {
 	maxBackends int
 	cycles      int
 	logFormat   string
+	haproxy     string // --haproxy-socket (haproxy_socket.go)
 }
 
 // minEvery keeps a typo (--every 1ms) from turning the monitor into a
@@ -146,6 +150,7 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 		maxBackends: c.Int("max-backends"),
 		cycles:      c.Int("cycles"),
 		logFormat:   c.String("log-format"),
+		haproxy:     c.String("haproxy-socket"),
 	}
 	switch {
 	case cfg.every < minEvery:
@@ -190,20 +195,21 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 func monitorSpec(c *cli.Context) (scenarios.Spec, error) {
 	name := c.String("scenario")
 	if name == "" {
-		return specFromFlags(c)
+		if c.NArg() == 0 {
+			return scenarios.Spec{}, fmt.Errorf("no target: give at least one frontend URL, e.g. `stickyprobe monitor http://lb.example/`")
+		}
+		spec, err := specFrom(c, nil, c.Args().Slice())
+		if err != nil {
+			return spec, err
+		}
+		return spec, spec.Validate()
 	}
-	f, err := loadScenario(name)
+	f, err := loadScenario(c.Context, name)
 	if err != nil {
 		return scenarios.Spec{}, err
 	}
-	spec := f.Spec
-	if c.NArg() > 0 {
-		spec.URLs = nil
-		if err := applyURLs(&spec, c.Args().Slice()); err != nil {
-			return spec, err
-		}
-	}
-	if err := applyFlags(c, &spec, c.IsSet); err != nil {
+	spec, err := specFrom(c, f, c.Args().Slice())
+	if err != nil {
 		return spec, err
 	}
 	for _, p := range spec.Plan() {
@@ -219,20 +225,38 @@ func monitorSpec(c *cli.Context) (scenarios.Spec, error) {
 	return spec, spec.Validate()
 }
 
+// checkTextfileDir fails fast, before any request, when the textfile
+// cannot be written where asked.
+func checkTextfileDir(path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("--prom-textfile %s: %v", path, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("--prom-textfile %s: %s is not a directory", path, dir)
+	}
+	return nil
+}
+
 // monitor runs cycles until ctx is canceled or --cycles is reached. A
 // stop is the normal end of a monitor, so it returns nil (exit 0).
 func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 	log := newLogger(stderr, cfg.logFormat)
 	m := metrics.New(metrics.Options{Scenario: cfg.scenario, MaxBackends: cfg.maxBackends, Version: version})
-	p := &prober{spec: cfg.spec, lifetime: cfg.lifetime}
+	p := pipeline.NewProber(cfg.spec, cfg.lifetime, nil)
 	// Fail before binding anything if the spec cannot run at all.
-	_, r, _, err := (&prober{spec: cfg.spec}).play(time.Now())
+	if err := p.Check(); err != nil {
+		return err
+	}
+	stopLB, err := monitorLBWatch(ctx, cfg.haproxy, log)
 	if err != nil {
 		return err
 	}
-	if err := r.CheckSources(); err != nil {
-		return err
-	}
+	defer stopLB()
 	live := newLiveness(2*cfg.every + cfg.spec.MaxDuration + cfg.spec.Timeout)
 	srv, err := serveMetrics(cfg.listen, m, live, log)
 	if err != nil {
@@ -243,7 +267,7 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 	if cfg.spec.Rate > 0 {
 		rate = fmt.Sprintf("at most %g/s", cfg.spec.Rate)
 	}
-	log.Info("monitoring", "scenario", cfg.scenario, "targets", targets(cfg.spec, redact.New()), "every", cfg.every.String(),
+	log.Info("monitoring", "scenario", cfg.scenario, "targets", pipeline.Targets(cfg.spec, redact.New()), "every", cfg.every.String(),
 		"session_lifetime", cfg.lifetime.String(), "listen", srv.addr(), "textfile", cfg.textfile,
 		"per_cycle", fmt.Sprintf("%d sessions (+%d control) x %d requests, %s", cfg.spec.Sessions,
 			cfg.spec.Control(), cfg.spec.Requests, rate))
@@ -262,7 +286,7 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 			break
 		}
 		start := time.Now()
-		res, err := p.cycle(ctx, m)
+		res, err := p.Cycle(ctx, m)
 		if err != nil { // the spec was checked above; this is not the target's fault
 			return withCode(exitCannotRun, "cycle: %v", err)
 		}
@@ -271,7 +295,7 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 		next = start.Add(jittered(cfg.every, cfg.jitter, rng))
 		logCycle(log, res, max(time.Until(next), 0)) // an overrun starts the next cycle at once
 		flushTextfile(log, m, cfg.textfile)
-		if res.interrupted {
+		if res.Interrupted {
 			break
 		}
 		if cfg.cycles > 0 && n >= cfg.cycles {
@@ -279,11 +303,11 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 			break
 		}
 		if now := time.Now(); now.After(next) {
-			log.Warn("cycle overran --every; starting the next one now", "cycle", res.number, "every", cfg.every.String())
+			log.Warn("cycle overran --every; starting the next one now", "cycle", res.Number, "every", cfg.every.String())
 			next = now
 		}
 	}
-	log.Info("stopped", "reason", reason, "cycles", p.cycles)
+	log.Info("stopped", "reason", reason, "cycles", p.Cycles())
 	return nil
 }
 

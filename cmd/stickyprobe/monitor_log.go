@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/report"
 )
 
@@ -24,11 +25,11 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 // sessions, one sampled session's timeline. Token values in timelines are
 // the affinity token's only (the LB's server id): events never hold other
 // cookies.
-func logCycle(log *slog.Logger, res cycleResult, nextIn time.Duration) {
-	rep := res.rep
+func logCycle(log *slog.Logger, res pipeline.CycleResult, nextIn time.Duration) {
+	rep := res.Report
 	c := rep.Summary
 	attrs := []any{
-		"cycle", res.number,
+		"cycle", res.Number,
 		"verdict", rep.Verdict,
 		"stickiness", round3(c.Stickiness),
 		"sessions", c.Sessions, "sticky", c.Sticky, "broken", c.Broken, "unidentified", c.Unidentified,
@@ -44,24 +45,24 @@ func logCycle(log *slog.Logger, res cycleResult, nextIn time.Duration) {
 	if len(rep.Errors) > 0 {
 		attrs = append(attrs, slog.Group("error_kinds", countAttrs(rep.Errors)...))
 	}
-	if res.generation > 0 {
-		attrs = append(attrs, "generation", res.generation)
-		if res.renewed {
+	if res.Generation > 0 {
+		attrs = append(attrs, "generation", res.Generation)
+		if res.Renewed {
 			attrs = append(attrs, "new_sessions", true)
 		}
 	}
-	if res.learnedToken != "" {
-		attrs = append(attrs, "learned_token", res.learnedToken)
+	if res.LearnedToken != "" {
+		attrs = append(attrs, "learned_token", res.LearnedToken)
 	}
 	if len(rep.Reasons) > 0 {
 		attrs = append(attrs, "reason", rep.Reasons[0])
 	}
 	level := slog.LevelInfo
 	switch {
-	case res.interrupted:
-		log.Info("cycle interrupted: not judged", "cycle", res.number, "requests", c.Requests, "errors", c.Errors)
+	case res.Interrupted:
+		log.Info("cycle interrupted: not judged", "cycle", res.Number, "requests", c.Requests, "errors", c.Errors)
 		return
-	case res.unreachable:
+	case res.Unreachable:
 		attrs = append(attrs, "unreachable", true)
 		level = slog.LevelError
 	case rep.Verdict == report.Error:
@@ -78,7 +79,7 @@ func logCycle(log *slog.Logger, res cycleResult, nextIn time.Duration) {
 			continue // one timeline per cause per cycle keeps a long outage's log readable
 		}
 		seen[s.Cause] = true
-		a := []any{"cycle", res.number, "cause", s.Cause, "session", s.Session, "pin", s.Pin, "timeline", timeline(s)}
+		a := []any{"cycle", res.Number, "cause", s.Cause, "session", s.Session, "pin", s.Pin, "timeline", timeline(s)}
 		if s.Refusal != "" {
 			a = append(a, "refusal", s.Refusal)
 		}
@@ -91,19 +92,19 @@ func timeline(s *report.Sample) string {
 	parts := make([]string, 0, len(s.Steps))
 	for _, st := range s.Steps {
 		var b strings.Builder
-		fmt.Fprintf(&b, "#%d %s", st.Seq, orDash(st.Backend))
+		fmt.Fprintf(&b, "#%d %s", st.Seq, pipeline.OrDash(st.Backend))
 		switch {
 		case st.Error != "" && st.Status == 0:
 			fmt.Fprintf(&b, " %s", st.Error)
 		default:
 			fmt.Fprintf(&b, " %d", st.Status)
 		}
-		fmt.Fprintf(&b, " sent=%s", orDash(st.TokenSent))
+		fmt.Fprintf(&b, " sent=%s", pipeline.OrDash(st.TokenSent))
 		switch {
 		case st.TokenDeleted:
 			b.WriteString(" deleted")
 		case st.TokenRefused != "":
-			fmt.Fprintf(&b, " set=%s refused:%s", orDash(st.TokenSet), st.TokenRefused)
+			fmt.Fprintf(&b, " set=%s refused:%s", pipeline.OrDash(st.TokenSet), st.TokenRefused)
 		case st.TokenSet != "":
 			fmt.Fprintf(&b, " set=%s", st.TokenSet)
 		}

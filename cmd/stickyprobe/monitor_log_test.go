@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/probe"
 	"github.com/stickyprobe/stickyprobe/report"
 )
 
 // failedCycle is a cycle whose sessions broke two ways, with several
 // samples of one cause.
-func failedCycle() cycleResult {
+func failedCycle() pipeline.CycleResult {
 	s := report.NewSummary(report.Options{MinStickiness: 1, CookieToken: true})
 	add := func(id int, evs ...probe.Event) {
 		for seq, ev := range evs {
@@ -27,7 +28,7 @@ func failedCycle() cycleResult {
 		add(id, probe.Event{Backend: "a"}, probe.Event{Backend: "b"})
 	}
 	add(9, probe.Event{Backend: "a", TokenSet: "s1"}, probe.Event{Backend: "b", TokenHeld: true, TokenSent: "s1", TokenSet: "s2"})
-	return cycleResult{number: 7, rep: s.Close(report.Run{DurationS: 2.5})}
+	return pipeline.CycleResult{Number: 7, Report: s.Close(report.Run{DurationS: 2.5})}
 }
 
 func TestLogCycleJSON(t *testing.T) {
@@ -72,7 +73,7 @@ func TestLogCycleJSON(t *testing.T) {
 func TestLogCycleInterrupted(t *testing.T) {
 	var buf bytes.Buffer
 	res := failedCycle()
-	res.interrupted = true
+	res.Interrupted = true
 	logCycle(newLogger(&buf, "text"), res, 0)
 	out := buf.String()
 	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "not judged") || strings.Contains(out, "broken session") {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"time"
+	"strings"
 
-	"github.com/stickyprobe/stickyprobe/probe"
-	"github.com/stickyprobe/stickyprobe/redact"
-	"github.com/stickyprobe/stickyprobe/report"
+	"github.com/stickyprobe/stickyprobe/metrics"
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
 )
@@ -34,204 +32,192 @@ func runCommand() *cli.Command {
 			"   stickyprobe run --token source --source-ips 127.0.0.2-127.0.0.41 http://127.0.0.1:8080/\n" +
 			"   stickyprobe run --burst 6 --http2 https://shop.example/\n\n" +
 			exitCodesHelp,
-		Flags:                  append(append(append(append(probeFlags(), outputFlags()...), stateFlags()...), textfileFlag(), scenarioLabelFlag()), profileFlags()...),
+		Flags:                  runFlags(),
 		UseShortOptionHandling: true, // -vv
 		Action: func(c *cli.Context) error {
-			spec, err := specFromFlags(c)
-			if err != nil {
-				return err
+			if c.NArg() == 0 && !c.IsSet("resume") {
+				return fmt.Errorf("no target: give at least one frontend URL, e.g. `stickyprobe run http://lb.example/`")
 			}
-			resume, err := resumeInto(c, &spec)
-			if err != nil {
-				return err
-			}
-			if err := spec.Validate(); err != nil {
-				return err
-			}
-			if err := checkJudgeable(spec, resume != nil); err != nil {
-				return err
-			}
-			if err := checkTextfileDir(c.String("prom-textfile")); err != nil {
-				return err
-			}
-			out := outputs{
-				stdout: c.App.Writer, stderr: c.App.ErrWriter,
-				jsonPath: c.String("json"), eventsPath: c.String("events"),
-				verbose: c.Bool("verbose"), quiet: c.Bool("quiet"),
-				progress: !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
-			}
-			if err := traceOutputs(c, spec, &out); err != nil {
-				return err
-			}
-			stateOutputs(c, &out, resume)
-			prom := newPromTextfile(c, spec)
-			if prom != nil {
-				out.observe = prom.add
-			}
-			stopProfiles, err := startProfiles(c)
-			if err != nil {
-				return err
-			}
-			rep, err := execute(c.Context, spec, out)
-			if perr := stopProfiles(); perr != nil && err == nil {
-				err = withCode(exitCannotRun, "%v", perr)
-			}
-			if prom != nil && rep != nil {
-				if perr := prom.finish(rep, c.App.ErrWriter); perr != nil {
-					return perr
-				}
-			}
-			return err
+			return probeAction(c, nil, c.Args().Slice())
 		},
 	}
 }
 
-// outputs says where a run's results go.
-type outputs struct {
-	stdout, stderr       io.Writer
-	jsonPath, eventsPath string
-	verbose, progress    bool
-	quiet                bool               // no table
-	trace                                   // HAR, Markdown, -vv, redaction, rerun command (trace.go)
-	observe              func(*probe.Event) // e.g. --prom-textfile; nil = none
-
-	junitPath     string     // JUnit XML report
-	saveStatePath string     // --save-state: the sessions, for a later --resume
-	resume        *stateFile // --resume: sessions to continue
-	stdin         io.Reader  // for pause phases
-	interactive   bool       // stdin is a terminal, so a pause phase can wait for Enter
+// runFlags are the flags of `run` and `scenario run`: every output either
+// can write, so both honour the same ones.
+func runFlags() []cli.Flag {
+	return concat(probeFlags(), outputFlags(), stateFlags(), []cli.Flag{textfileFlag(), scenarioLabelFlag(), haproxySocketFlag(), haproxyConfigFlag()}, profileFlags())
 }
 
-// unreachableAfter stops a run whose first requests all fail to connect:
-// hammering a dead address teaches nothing.
-const unreachableAfter = 20
-
-// execute runs the probe, streams its events into the summary and the
-// optional sinks, writes the reports and returns the exit status as an
-// error (nil for a pass).
-func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Report, error) {
-	if out.jsonPath == "-" && out.eventsPath == "-" {
-		return nil, errors.New("--json - and --events - both want stdout; send one of them to a file")
+func concat(lists ...[]cli.Flag) []cli.Flag {
+	var out []cli.Flag
+	for _, l := range lists {
+		out = append(out, l...)
 	}
-	if out.redactor == nil {
-		out.redactor = redact.New()
-	}
-	runner, err := probe.NewRunner(spec, probe.WithTrace(probe.Trace{
-		Headers:  out.harPath != "" || out.headers,
-		Redactor: out.redactor,
-	}))
-	if err != nil {
-		return nil, err
-	}
-	if err := runner.CheckSources(); err != nil {
-		return nil, err
-	}
-	out.stderr = &lockedWriter{w: out.stderr} // phases and the event loop both write to it
-	warnRunPlan(out.stderr, spec)
-	phases, err := newScenarioRun(spec, runner, out)
-	if err != nil {
-		return nil, err
-	}
-	opts := summaryOptions(spec)
-	started := time.Now()
-	command := ""
-	if out.command != nil {
-		command = out.command(runner.Seed())
-	}
-	runInfo := report.Run{
-		Scenario: spec.Name,
-		Targets:  targets(spec, out.redactor),
-		Identify: spec.Identify.String(),
-		Token:    spec.Token.String(),
-		Conn:     string(spec.Conn),
-		Seed:     runner.Seed(),
-		Started:  started.UTC(),
-		Command:  command,
-	}
-	topologyRun(&runInfo, spec)
-	sink, err := openSink(out, eventsHeader(spec, opts, runInfo, out.redactor))
-	if err != nil {
-		return nil, err
-	}
-	defer sink.cleanup()
-	summary := report.NewSummary(opts)
-	summary.SetPlan(phases.reportPlan())
-	if out.resume != nil {
-		if err := out.resume.apply(runner, summary); err != nil {
-			return nil, err
-		}
-	}
-	if out.saveStatePath != "" {
-		runner.RecordCookies()
-	}
-
-	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	ch := make(chan probe.Event, 1024)
-	done := make(chan error, 1)
-	go func() { done <- phases.run(runCtx, ch) }()
-
-	bar := newProgress(out.stderr, out.progress, runner.Total(), started)
-	vp := &verbosePrinter{w: out.stderr, headers: out.headers, color: out.color}
-	var ok, failedInARow int
-	for ev := range ch {
-		summary.Add(&ev)
-		sink.add(&ev)
-		if out.verbose {
-			vp.print(&ev, summary)
-		}
-		if out.observe != nil {
-			out.observe(&ev)
-		}
-		bar.add(&ev)
-		switch {
-		case ev.Error == "" || ev.Error == probe.ErrHTTP5xx:
-			ok++
-		case ok == 0:
-			if failedInARow++; failedInARow == unreachableAfter {
-				fmt.Fprintf(out.stderr, "stickyprobe: the first %d requests all failed (%s: %s); stopping\n", unreachableAfter, ev.Error, ev.Detail)
-				cancel(errUnreachable)
-			}
-		}
-	}
-	runErr := <-done
-	bar.finish()
-	phases.record(summary)
-
-	runInfo.DurationS = time.Since(started).Round(time.Millisecond).Seconds()
-	runInfo.Interrupted = ctx.Err() != nil
-	runInfo.Truncated = errors.Is(runErr, probe.ErrMaxDuration)
-	runInfo.Cut = runner.Cut()
-	sinkErr := sink.close(runInfo) // the trailer: what a replay needs to print this very report
-	rep := summary.Close(runInfo)
-	if err := writeReports(rep, out); err != nil {
-		return rep, withCode(exitCannotRun, "%v", err)
-	}
-	if sinkErr != nil {
-		return rep, withCode(exitCannotRun, "writing events to %s: %v", orDash(out.eventsPath), sinkErr)
-	}
-	if err := writeEvidence(rep, summary, sink, out); err != nil {
-		return rep, withCode(exitCannotRun, "%v", err)
-	}
-	if out.saveStatePath != "" {
-		if err := saveState(out.saveStatePath, spec, runner, summary); err != nil {
-			return rep, withCode(exitCannotRun, "--save-state: %v", err)
-		}
-		fmt.Fprintf(out.stderr, "saved %d sessions to %s (it holds their cookies: keep it private)\n", len(runner.Snapshot()), out.saveStatePath)
-	}
-	if errors.Is(runErr, errPause) {
-		return rep, withCode(exitUsage, "%v", runErr)
-	}
-	if rep.Run.Interrupted {
-		return rep, &exitError{code: exitInterrupted, err: errSilent}
-	}
-	if code := verdictCode(rep.Verdict); code != exitPass {
-		return rep, &exitError{code: code, err: errSilent}
-	}
-	return rep, nil
+	return out
 }
 
-var errUnreachable = errors.New("target unreachable")
+// probeAction is `run` and `scenario run`: the spec from the scenario
+// file f (nil for run) and the flags, the options from the flags, one
+// pipeline run, the exit code from its verdict.
+func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
+	spec, resume, err := specFromFlags(c, f, urls)
+	if err != nil {
+		return err
+	}
+	opts, err := optionsFromFlags(c, spec, resume)
+	if err != nil {
+		return err
+	}
+	if err := haproxyConfigHook(c, f, &spec, &opts); err != nil {
+		return err
+	}
+	stopProfiles, err := startProfiles(c)
+	if err != nil {
+		return err
+	}
+	lbw, err := startLBWatch(c.Context, c.String("haproxy-socket"), c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	defer lbw.stop(c.Context)
+	if lbw != nil {
+		opts.Observer = lbObserver{lbw, c.Context}
+	}
+	warnRunPlan(c.App.ErrWriter, spec)
+	res, err := pipeline.Run(c.Context, spec, opts)
+	if perr := stopProfiles(); perr != nil && err == nil {
+		err = withCode(exitCannotRun, "%v", perr)
+	}
+	return runExit(res, err)
+}
+
+// specFromFlags builds the spec: scenario file f's with the flags given on
+// the command line over it, or for run (f nil) the flags and their
+// defaults; then --resume's saved sessions, and the checks that refuse a
+// run before it sends a request. Every error names the flag or key at
+// fault.
+func specFromFlags(c *cli.Context, f *scenarios.File, urls []string) (scenarios.Spec, *pipeline.State, error) {
+	spec, err := specFrom(c, f, urls)
+	if err != nil {
+		return spec, nil, err
+	}
+	if err := overrideExec(&spec, c.StringSlice("exec")); err != nil {
+		return spec, nil, err
+	}
+	resume, err := resumeInto(c, &spec)
+	if err != nil {
+		return spec, nil, err
+	}
+	if f != nil {
+		if err := f.RequireTarget(spec); err != nil {
+			return spec, nil, err
+		}
+	}
+	if err := spec.Validate(); err != nil {
+		return spec, nil, err
+	}
+	return spec, resume, checkJudgeable(spec, resume != nil)
+}
+
+// specFrom is the spec of f (the defaults when nil) with urls and the
+// flags over it: for a file only the flags given, whose values replace
+// the file's; for run every flag, default or not.
+func specFrom(c *cli.Context, f *scenarios.File, urls []string) (scenarios.Spec, error) {
+	spec, given := scenarios.Default(), func(string) bool { return true }
+	if f != nil {
+		spec, given = f.Spec, c.IsSet
+	}
+	if len(urls) > 0 {
+		spec.URLs = nil
+		if err := applyURLs(&spec, urls); err != nil {
+			return spec, err
+		}
+	}
+	return spec, applyFlags(c, &spec, given)
+}
+
+// resumeInto loads --resume's state, if given, and makes the spec
+// continue it.
+func resumeInto(c *cli.Context, spec *scenarios.Spec) (*pipeline.State, error) {
+	path := c.String("resume")
+	if path == "" {
+		return nil, nil
+	}
+	st, err := readInput(c.Context, func() (*pipeline.State, error) { return pipeline.LoadState(path) })
+	if err != nil {
+		return nil, err
+	}
+	return st, st.Into(spec, path, c.IsSet)
+}
+
+// optionsFromFlags reads every output flag of run and scenario run.
+func optionsFromFlags(c *cli.Context, spec scenarios.Spec, resume *pipeline.State) (pipeline.Options, error) {
+	o := pipeline.Options{
+		Outputs: pipeline.Outputs{
+			Files:        map[string]string{},
+			Events:       c.String("events"),
+			SaveState:    c.String("save-state"),
+			PromTextfile: c.String("prom-textfile"),
+			HARAll:       c.Bool("har-all"),
+			Private:      c.Bool("show-secrets"),
+			Quiet:        c.Bool("quiet"),
+		},
+		Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
+		Verbose:     c.Bool("verbose"),
+		Progress:    !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
+		Creator:     "stickyprobe " + version,
+		Metrics:     metrics.Options{Scenario: c.String("scenario-label"), Version: version},
+		Resume:      resume,
+		Stdin:       c.App.Reader,
+		Interactive: isTerminalReader(c.App.Reader),
+	}
+	for _, f := range pipeline.FileFormats() {
+		o.Outputs.Files[f.Name] = c.String(f.Flag)
+	}
+	return o, traceOptions(c, spec, &o)
+}
+
+// runExit maps a pipeline run to the exit status: nil for a pass.
+func runExit(res *pipeline.Result, err error) error {
+	switch {
+	case res == nil:
+		return err // refused before the first request: a usage error
+	case errors.Is(err, pipeline.ErrPause):
+		return withCode(exitUsage, "%v", err)
+	case err != nil:
+		return withCode(exitCannotRun, "%s", strings.TrimPrefix(err.Error(), pipeline.ErrOutput.Error()+": "))
+	case res.Run.Interrupted:
+		return &exitError{code: exitInterrupted, err: errSilent}
+	}
+	if code := verdictCode(res.Report.Verdict); code != exitPass {
+		return &exitError{code: code, err: errSilent}
+	}
+	return nil
+}
+
+// readInput runs read (opening and reading an input file) so that a
+// signal is honoured meanwhile: a FIFO with no writer blocks open(2)
+// forever, and the first Ctrl-C or SIGTERM must still stop the process.
+// The read goes on in the background; the process is about to exit.
+func readInput[T any](ctx context.Context, read func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := read()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, withCode(exitInterrupted, "interrupted while reading the input")
+	}
+}
 
 // checkJudgeable refuses a run that cannot judge a single session: one is
 // judged by two responses that name a backend, and a run that sends each
@@ -255,73 +241,4 @@ func checkJudgeable(spec scenarios.Spec, resumed bool) error {
 		return fmt.Errorf("--requests %d: a session is judged by two responses or more that name its backend; give --requests 2 or more", n)
 	}
 	return nil
-}
-
-// topologyRun fills in the report's words for the topology settings of a
-// run: only those that are not the plain default.
-func topologyRun(run *report.Run, spec scenarios.Spec) {
-	if len(spec.Nodes()) > 1 {
-		run.Frontends = string(spec.Frontends)
-	}
-	run.SourceIPs = spec.SourceIPs.String()
-	run.SourceMoveAfter = spec.SourceMoveAfter
-	if spec.Burst > 1 {
-		run.Burst = spec.Burst
-	}
-	run.HTTP2 = spec.HTTP2
-}
-
-// targets are the frontends as reports show them: a URL's password is
-// redacted.
-func targets(spec scenarios.Spec, rd *redact.Redactor) []string {
-	t := make([]string, len(spec.URLs))
-	for i, u := range spec.URLs {
-		t[i] = rd.URL(u)
-	}
-	return t
-}
-
-// writeReports writes the JSON report and the table. With --json - the
-// table goes to stderr, so stdout stays machine-readable.
-func writeReports(rep *report.Report, out outputs) error {
-	tableTo := out.stdout
-	if out.jsonPath != "" {
-		if err := writeJSON(rep, out.jsonPath, !out.redactor.Enabled(), out.stdout); err != nil {
-			return fmt.Errorf("--json: %w", err)
-		}
-		if out.jsonPath == "-" {
-			tableTo = out.stderr
-		}
-	}
-	if out.junitPath != "" {
-		if err := writeFile(out.junitPath, !out.redactor.Enabled(), func(w io.Writer) error { return report.JUnit(w, rep) }); err != nil {
-			return fmt.Errorf("--junit: %w", err)
-		}
-	}
-	if out.quiet {
-		return nil
-	}
-	return report.Table(tableTo, rep)
-}
-
-func writeJSON(rep *report.Report, path string, private bool, stdout io.Writer) error {
-	if path == "-" {
-		return report.JSON(stdout, rep)
-	}
-	f, err := createOutput(path, private)
-	if err != nil {
-		return err
-	}
-	if err := report.JSON(f, rep); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

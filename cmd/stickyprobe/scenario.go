@@ -1,44 +1,25 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 )
 
 // stateFlags are the flags of a run that span processes or feed CI: they
 // apply to `run` and `scenario run` alike.
 func stateFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "junit", Category: catOutput, Usage: "write a JUnit XML report to `FILE`: one test case per check and per scenario phase"},
 		&cli.StringFlag{Name: "save-state", Category: catOutput, Usage: "write the sessions (cookie jars, pins, tokens) to `FILE` at the end, so a later --resume continues them. " +
 			"The file holds every cookie the sessions were given, application session cookies included (they are needed to resume): it is written with mode 0600; keep it private"},
 		&cli.StringFlag{Name: "resume", Category: catLoad, Usage: "continue the sessions saved by --save-state in `FILE`: same users, cookies and pins, so a switch since then " +
 			"is caught (cause after-action). URLs, --sessions, --control, --id and --token default to the saved ones"},
 	}
-}
-
-// stateOutputs fills in the outputs of stateFlags, and stdin for pauses.
-func stateOutputs(c *cli.Context, out *outputs, resume *stateFile) {
-	out.junitPath = c.String("junit")
-	out.saveStatePath = c.String("save-state")
-	out.resume = resume
-	out.stdin = c.App.Reader
-	out.interactive = isTerminalReader(c.App.Reader)
-}
-
-// isTerminalReader reports whether r is a terminal a person can type into.
-// A character device is not enough: /dev/null is one, and a pause phase
-// reading it would see end-of-file at once.
-func isTerminalReader(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func scenarioCommand() *cli.Command {
@@ -96,9 +77,10 @@ func scenarioCommand() *cli.Command {
 					"given leave it alone, whatever default --help shows). Phases that set their own requests or\n" +
 					"think time keep them. --exec NAME=COMMAND replaces the command of exec phase NAME.\n\n" +
 					exitCodesHelp,
-				Flags: append(append(append(probeFlags(), outputFlags()...), stateFlags()...),
+				Flags: append(runFlags(),
 					&cli.StringSliceFlag{Name: "exec", Category: catLoad, Usage: "`PHASE=COMMAND`: run COMMAND in exec phase PHASE instead of the file's (repeatable)"}),
-				Action: scenarioRunAction,
+				UseShortOptionHandling: true, // -vv
+				Action:                 scenarioRunAction,
 			},
 		},
 	}
@@ -114,52 +96,18 @@ func scenarioRunAction(c *cli.Context) error {
 			return fmt.Errorf("scenario run: %q after the scenario's name: flags go first, as in `stickyprobe scenario run --sessions 20 restart-smoke URL`", a)
 		}
 	}
-	f, err := loadScenario(c.Args().First())
+	f, err := loadScenario(c.Context, c.Args().First())
 	if err != nil {
 		return err
 	}
-	spec := f.Spec
-	if urls := c.Args().Slice()[1:]; len(urls) > 0 {
-		spec.URLs = nil
-		if err := applyURLs(&spec, urls); err != nil {
-			return err
-		}
-	}
-	if err := applyFlags(c, &spec, c.IsSet); err != nil {
-		return err
-	}
-	if err := overrideExec(&spec, c.StringSlice("exec")); err != nil {
-		return err
-	}
-	resume, err := resumeInto(c, &spec)
-	if err != nil {
-		return err
-	}
-	if err := f.RequireTarget(spec); err != nil {
-		return err
-	}
-	if err := spec.Validate(); err != nil {
-		return err
-	}
-	if err := checkJudgeable(spec, resume != nil); err != nil {
-		return err
-	}
-	out := outputs{
-		stdout: c.App.Writer, stderr: c.App.ErrWriter,
-		jsonPath: c.String("json"), eventsPath: c.String("events"),
-		verbose: c.Bool("verbose"), quiet: c.Bool("quiet"),
-		progress: !c.Bool("no-progress") && !c.Bool("verbose") && isTerminal(c.App.ErrWriter),
-	}
-	stateOutputs(c, &out, resume)
-	_, err = execute(c.Context, spec, out)
-	return err
+	return probeAction(c, f, c.Args().Slice()[1:])
 }
 
 // loadScenario finds a built-in by name, or reads a file: anything that
 // looks like a path is one, so a file called like a built-in needs ./.
-func loadScenario(arg string) (*scenarios.File, error) {
+func loadScenario(ctx context.Context, arg string) (*scenarios.File, error) {
 	if strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
-		return scenarios.Load(arg)
+		return readInput(ctx, func() (*scenarios.File, error) { return scenarios.Load(arg) })
 	}
 	f, _, err := scenarios.LookupBuiltin(arg)
 	return f, err
@@ -185,7 +133,7 @@ func overrideExec(spec *scenarios.Spec, overrides []string) error {
 			}
 		}
 		if !found {
-			return fmt.Errorf("--exec %q: the scenario has no exec phase %q (its exec phases: %s)", o, name, orDash(strings.Join(names, ", ")))
+			return fmt.Errorf("--exec %q: the scenario has no exec phase %q (its exec phases: %s)", o, name, pipeline.OrDash(strings.Join(names, ", ")))
 		}
 	}
 	return nil

@@ -127,8 +127,25 @@ func WriteFile(path string, data []byte, mode os.FileMode) error {
 }
 
 var pending struct {
-	mu    sync.Mutex
-	files []*File
+	mu      sync.Mutex
+	files   []*File
+	streams []*string // Watch's labels
+}
+
+// Watch records an output that is not written atomically (a file streamed
+// as the run goes) until done is called, so that AbortAll names it too.
+func Watch(label string) (done func()) {
+	l := &label
+	pending.mu.Lock()
+	pending.streams = append(pending.streams, l)
+	pending.mu.Unlock()
+	return func() {
+		pending.mu.Lock()
+		defer pending.mu.Unlock()
+		if i := slices.Index(pending.streams, l); i >= 0 {
+			pending.streams = slices.Delete(pending.streams, i, i+1)
+		}
+	}
 }
 
 func track(a *File) {
@@ -151,8 +168,11 @@ func untrack(a *File) {
 func AbortAll() []string {
 	pending.mu.Lock()
 	files := slices.Clone(pending.files)
-	pending.mu.Unlock()
 	var labels []string
+	for _, l := range pending.streams {
+		labels = append(labels, *l)
+	}
+	pending.mu.Unlock()
 	for _, a := range files {
 		labels = append(labels, a.label)
 		a.Abort()

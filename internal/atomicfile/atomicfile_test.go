@@ -71,10 +71,13 @@ func TestAbortAllNamesAndRemovesPending(t *testing.T) {
 	if err := b.Commit(); err != nil {
 		t.Fatal(err)
 	}
+	done := Watch("--events e.jsonl")
+	Watch("--events f.jsonl")()
 	got := AbortAll()
-	if !slices.Equal(got, []string{"--har a.har"}) {
-		t.Errorf("AbortAll = %v, want only the uncommitted --har a.har", got)
+	if !slices.Equal(got, []string{"--events e.jsonl", "--har a.har"}) {
+		t.Errorf("AbortAll = %v, want the unfinished stream and the uncommitted --har a.har", got)
 	}
+	done()
 	if left := temps(t, a.Path()); len(left) != 0 {
 		t.Errorf("temps left: %v", left)
 	}

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"encoding/json"
@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/stickyprobe/stickyprobe/internal/atomicfile"
 	"github.com/stickyprobe/stickyprobe/probe"
 	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/stickyprobe/stickyprobe/scenarios"
-	"github.com/urfave/cli/v2"
 )
 
 // The state file of --save-state and --resume: the sessions of a run, so a
@@ -28,7 +27,8 @@ const stateSchema = "stickyprobe.state/v1"
 // cookies each.
 const maxStateSize = 1 << 30
 
-type stateFile struct {
+// State is a saved run's sessions (the state file's content).
+type State struct {
 	Schema    string    `json:"schema"`
 	Note      string    `json:"note"`
 	Saved     time.Time `json:"saved"`
@@ -55,46 +55,33 @@ type savedSession struct {
 
 const stateNote = "Cookie jars of a stickyprobe run, application session cookies included: keep this file private."
 
-// saveState writes the run's sessions to path atomically, readable by the
-// owner only.
-func saveState(path string, spec scenarios.Spec, runner *probe.Runner, summary *report.Summary) error {
-	st := stateFile{
-		Schema: stateSchema, Note: stateNote, Saved: time.Now().UTC(), Scenario: spec.Name,
-		Targets: rawTargets(spec), Identify: spec.Identify.String(), Token: spec.Token.String(),
+// saveState writes the run's sessions to f, which is committed
+// atomically (it was created 0600: readable by the owner only).
+func saveState(f *atomicfile.File, spec scenarios.Spec, runner *probe.Runner, summary *report.Summary, now time.Time) error {
+	st := State{
+		Schema: stateSchema, Note: stateNote, Saved: now.UTC(), Scenario: spec.Name,
+		Targets: RawTargets(spec), Identify: spec.Identify.String(), Token: spec.Token.String(),
 		TokenName: runner.TokenName(), Sessions: spec.Sessions, Control: spec.Control(),
 		Frontends: string(spec.Frontends), SourceIPs: spec.SourceIPs.String(),
 	}
 	for _, s := range runner.Snapshot() {
 		st.States = append(st.States, savedSession{SessionState: s, Carried: summary.Carry(s.ID)})
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".stickyprobe-state-*") // mode 0600
-	if err != nil {
+	if err := json.NewEncoder(f).Encode(&st); err != nil {
+		f.Abort()
 		return err
 	}
-	enc := json.NewEncoder(f)
-	if err := enc.Encode(&st); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Chmod(path, 0o600)
+	return f.Commit()
 }
 
-func loadState(path string) (*stateFile, error) {
+// LoadState reads a state file that --save-state wrote.
+func LoadState(path string) (*State, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("--resume: %w", err)
 	}
 	defer f.Close()
-	var st stateFile
+	var st State
 	dec := json.NewDecoder(io.LimitReader(f, maxStateSize))
 	if err := dec.Decode(&st); err != nil {
 		return nil, fmt.Errorf("--resume %s: not a stickyprobe state file: %v", path, err)
@@ -108,63 +95,67 @@ func loadState(path string) (*stateFile, error) {
 	return &st, nil
 }
 
-// resumeInto loads --resume's state, if given, and makes the spec continue
-// it: same targets, sessions, control group, identity and token. A flag
-// that contradicts the state is an error rather than a silent surprise.
-func resumeInto(c *cli.Context, spec *scenarios.Spec) (*stateFile, error) {
-	path := c.String("resume")
-	if path == "" {
-		return nil, nil
-	}
-	st, err := loadState(path)
-	if err != nil {
-		return nil, err
-	}
+// Into makes spec continue the saved sessions: same targets, sessions,
+// control group, identity and token. given says which settings the user
+// set (by their flag name, without dashes): one that contradicts the state
+// is an error rather than a silent surprise. path names the file in
+// messages.
+func (st *State) Into(spec *scenarios.Spec, path string, given func(name string) bool) error {
 	conflict := func(flag, got, saved string) error {
 		return fmt.Errorf("--resume %s: the sessions were saved with %s %s, not %s", path, flag, saved, got)
 	}
 	if len(spec.URLs) == 0 {
-		if err := applyURLs(spec, st.Targets); err != nil {
-			return nil, fmt.Errorf("--resume %s: %w", path, err)
+		for _, raw := range st.Targets {
+			u, err := scenarios.ParseURL(raw)
+			if err != nil {
+				return fmt.Errorf("--resume %s: %w", path, err)
+			}
+			spec.URLs = append(spec.URLs, u)
 		}
-	} else if got := rawTargets(*spec); !slices.Equal(got, st.Targets) {
-		return nil, conflict("targets", fmt.Sprint(got), fmt.Sprint(st.Targets))
+	} else if got := RawTargets(*spec); !slices.Equal(got, st.Targets) {
+		return conflict("targets", fmt.Sprint(got), fmt.Sprint(st.Targets))
 	}
-	if c.IsSet("sessions") && spec.Sessions != st.Sessions {
-		return nil, conflict("--sessions", fmt.Sprint(spec.Sessions), fmt.Sprint(st.Sessions))
+	if given("sessions") && spec.Sessions != st.Sessions {
+		return conflict("--sessions", fmt.Sprint(spec.Sessions), fmt.Sprint(st.Sessions))
 	}
-	if c.IsSet("control") && spec.Control() != st.Control {
-		return nil, conflict("--control", fmt.Sprint(spec.Control()), fmt.Sprint(st.Control))
+	if given("control") && spec.Control() != st.Control {
+		return conflict("--control", fmt.Sprint(spec.Control()), fmt.Sprint(st.Control))
 	}
 	spec.Sessions, spec.ControlSessions = st.Sessions, st.Control
-	if c.IsSet("token") && spec.Token.String() != st.Token {
-		return nil, conflict("--token", spec.Token.String(), st.Token)
+	if given("token") && spec.Token.String() != st.Token {
+		return conflict("--token", spec.Token.String(), st.Token)
 	}
-	if c.IsSet("id") && spec.Identify.String() != st.Identify {
-		return nil, conflict("--id", spec.Identify.String(), st.Identify)
+	if given("id") && spec.Identify.String() != st.Identify {
+		return conflict("--id", spec.Identify.String(), st.Identify)
 	}
-	if c.IsSet("source-ips") && spec.SourceIPs.String() != st.SourceIPs {
-		return nil, conflict("--source-ips", spec.SourceIPs.String(), orDash(st.SourceIPs))
+	if given("source-ips") && spec.SourceIPs.String() != st.SourceIPs {
+		return conflict("--source-ips", spec.SourceIPs.String(), OrDash(st.SourceIPs))
 	}
+	return st.settings(spec, path, given)
+}
+
+// settings sets the spec's topology, token and identity to the saved ones.
+func (st *State) settings(spec *scenarios.Spec, path string, given func(name string) bool) error {
+	var err error
 	if spec.SourceIPs, err = scenarios.ParseSourceIPs(st.SourceIPs); err != nil {
-		return nil, fmt.Errorf("--resume %s: %w", path, err)
+		return fmt.Errorf("--resume %s: %w", path, err)
 	}
-	if st.Frontends != "" && !c.IsSet("frontends") {
+	if st.Frontends != "" && !given("frontends") {
 		if spec.Frontends, err = scenarios.ParseFrontendPolicy(st.Frontends); err != nil {
-			return nil, fmt.Errorf("--resume %s: %w", path, err)
+			return fmt.Errorf("--resume %s: %w", path, err)
 		}
 	}
 	if spec.Token, err = scenarios.ParseToken(st.Token); err != nil {
-		return nil, fmt.Errorf("--resume %s: %w", path, err)
+		return fmt.Errorf("--resume %s: %w", path, err)
 	}
 	if spec.Identify, err = scenarios.ParseIdentify(st.Identify); err != nil {
-		return nil, fmt.Errorf("--resume %s: %w", path, err)
+		return fmt.Errorf("--resume %s: %w", path, err)
 	}
-	return st, nil
+	return nil
 }
 
 // apply continues the saved sessions in the runner and the summary.
-func (st *stateFile) apply(runner *probe.Runner, summary *report.Summary) error {
+func (st *State) apply(runner *probe.Runner, summary *report.Summary) error {
 	states := make([]probe.SessionState, len(st.States))
 	for i, s := range st.States {
 		states[i] = s.SessionState

@@ -1,9 +1,8 @@
-package main
+package pipeline
 
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode"
 
@@ -18,12 +17,6 @@ type verbosePrinter struct {
 	w       io.Writer
 	headers bool // -vv
 	color   bool
-}
-
-// useColor: only on a terminal, and never when NO_COLOR is set
-// (https://no-color.org) or the terminal is dumb.
-func useColor(w io.Writer) bool {
-	return isTerminal(w) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 }
 
 const (
@@ -42,6 +35,16 @@ func (p *verbosePrinter) paint(code, s string) string {
 	}
 	return code + s + ansiReset
 }
+
+// verboseSink is -v as a sink: it comes after the summary, so the summary
+// has taken each event and knows the session's pin.
+type verboseSink struct {
+	p *verbosePrinter
+	s *report.Summary
+}
+
+func (v verboseSink) Add(ev *probe.Event) { v.p.print(ev, v.s) }
+func (v verboseSink) Close(*Result) error { return nil }
 
 // print writes the line of ev; s has already taken ev, so it knows the
 // session's pin.
@@ -65,7 +68,7 @@ func (p *verbosePrinter) print(ev *probe.Event, s *report.Summary) {
 	if backend == "" {
 		backend = "?"
 	}
-	token := sanitize(orDash(ev.TokenSent)) + "→" + sanitize(orDash(ev.TokenSet))
+	token := sanitize(OrDash(ev.TokenSent)) + "→" + sanitize(OrDash(ev.TokenSet))
 	switch {
 	case ev.TokenDeleted:
 		token += " deleted"
@@ -131,4 +134,12 @@ func sanitize(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// OrDash is s, or "-" when it is empty.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"bufio"
@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -26,8 +24,9 @@ import (
 // the end of it, where errors are.
 const execOutputLimit = 4 << 10
 
-// errPause marks a pause phase that could not wait for Enter.
-var errPause = errors.New("pause")
+// ErrPause marks a pause phase that could not wait for Enter (stdin
+// closed): the run stops there, and it is the caller's usage error.
+var ErrPause = errors.New("pause")
 
 type actionResult struct {
 	name   string
@@ -43,20 +42,22 @@ type scenarioRun struct {
 	stderr  io.Writer
 	stdin   *bufio.Reader
 	verbose bool
+	clock   Clock
+	exec    Exec
 	actions []actionResult
 }
 
-func newScenarioRun(spec scenarios.Spec, runner *probe.Runner, out outputs) (*scenarioRun, error) {
-	sr := &scenarioRun{spec: spec, plan: spec.Plan(), runner: runner, stderr: out.stderr, verbose: out.verbose}
+func newScenarioRun(spec scenarios.Spec, runner *probe.Runner, o *Options) (*scenarioRun, error) {
+	sr := &scenarioRun{spec: spec, plan: spec.Plan(), runner: runner, stderr: o.Stderr, verbose: o.Verbose, clock: o.Clock, exec: o.Exec}
 	for _, p := range sr.plan {
 		if p.Kind != scenarios.PhasePause {
 			continue
 		}
-		if !out.interactive || out.stdin == nil {
+		if !o.Interactive || o.Stdin == nil {
 			return nil, fmt.Errorf("phase %s pauses until Enter is pressed, but stdin is not a terminal: run it from a terminal, "+
 				"make it an exec phase that does the restart, or split the run in two with --save-state and --resume", p.Name)
 		}
-		sr.stdin = bufio.NewReader(out.stdin)
+		sr.stdin = bufio.NewReader(o.Stdin)
 	}
 	return sr, nil
 }
@@ -92,7 +93,7 @@ func (sr *scenarioRun) run(ctx context.Context, ch chan<- probe.Event) error {
 			}
 			continue
 		case scenarios.PhaseExec:
-			a = sr.exec(ctx, p)
+			a = sr.execPhase(ctx, p)
 		case scenarios.PhaseWait:
 			a, err = sr.wait(ctx, p)
 		case scenarios.PhasePause:
@@ -121,28 +122,20 @@ func (sr *scenarioRun) say(format string, a ...any) {
 	fmt.Fprintf(sr.stderr, "phase "+format+"\n", a...)
 }
 
-// exec runs the phase's command with `sh -c`, bounded by its timeout, in
-// its own process group so a timeout stops whatever it started. Its
-// output is kept (the end of it) for the report, and shown with -v or on
-// failure.
-func (sr *scenarioRun) exec(ctx context.Context, p scenarios.Phase) report.Action {
+// execPhase runs the phase's command (ShellExec: `sh -c` in its own
+// process group), bounded by its timeout. Its output is kept (the end of
+// it) for the report, and shown with -v or on failure.
+func (sr *scenarioRun) execPhase(ctx context.Context, p scenarios.Phase) report.Action {
 	a := report.Action{Command: p.Command, ExitCode: -1, AllowFailure: p.AllowFailure}
 	sr.say("%s: running `%s` (timeout %s)", p.Name, oneLine(p.Command), p.Timeout)
 	cmdCtx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(cmdCtx, "sh", "-c", p.Command)
-	cmd.Env = append(os.Environ(), "STICKYPROBE_PHASE="+p.Name, "STICKYPROBE_TARGETS="+strings.Join(rawTargets(sr.spec), " "))
+	env := []string{"STICKYPROBE_PHASE=" + p.Name, "STICKYPROBE_TARGETS=" + strings.Join(RawTargets(sr.spec), " ")}
 	out := &tailBuffer{max: execOutputLimit}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = 2 * time.Second // a child that keeps the pipes open must not hold the run
-	ownProcessGroup(cmd)
-	start := time.Now()
-	err := cmd.Run()
-	a.DurationS = time.Since(start).Round(time.Millisecond).Seconds()
-	a.Output, a.OutputBytes = out.String(), out.total
-	if cmd.ProcessState != nil {
-		a.ExitCode = cmd.ProcessState.ExitCode()
-	}
+	start := sr.clock.Now()
+	code, err := sr.exec(cmdCtx, p, env, out)
+	a.DurationS = sr.clock.Now().Sub(start).Round(time.Millisecond).Seconds()
+	a.Output, a.OutputBytes, a.ExitCode = out.String(), out.total, code
 	switch {
 	case ctx.Err() != nil:
 		a.Failed, a.Error = true, "interrupted"
@@ -170,15 +163,11 @@ func (sr *scenarioRun) exec(ctx context.Context, p scenarios.Phase) report.Actio
 
 func (sr *scenarioRun) wait(ctx context.Context, p scenarios.Phase) (report.Action, error) {
 	sr.say("%s: waiting %s", p.Name, p.Wait)
-	start := time.Now()
-	t := time.NewTimer(p.Wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return report.Action{DurationS: time.Since(start).Round(time.Millisecond).Seconds()}, nil
-	case <-ctx.Done():
-		return report.Action{DurationS: time.Since(start).Seconds(), Failed: true, Error: "interrupted"}, ctx.Err()
+	start := sr.clock.Now()
+	if !sleep(ctx, sr.clock, p.Wait) {
+		return report.Action{DurationS: sr.clock.Now().Sub(start).Seconds(), Failed: true, Error: "interrupted"}, ctx.Err()
 	}
+	return report.Action{DurationS: sr.clock.Now().Sub(start).Round(time.Millisecond).Seconds()}, nil
 }
 
 // pause waits for a line on stdin. The read cannot be canceled, so it runs
@@ -189,7 +178,7 @@ func (sr *scenarioRun) pause(ctx context.Context, p scenarios.Phase) (report.Act
 		prompt = "Paused."
 	}
 	fmt.Fprintf(sr.stderr, "\nphase %s: %s\nPress Enter to continue (Ctrl-C stops the run and writes the report). ", p.Name, prompt)
-	start := time.Now()
+	start := sr.clock.Now()
 	line := make(chan error, 1)
 	go func() {
 		_, err := sr.stdin.ReadString('\n')
@@ -197,14 +186,14 @@ func (sr *scenarioRun) pause(ctx context.Context, p scenarios.Phase) (report.Act
 	}()
 	select {
 	case err := <-line:
-		a := report.Action{DurationS: time.Since(start).Round(time.Millisecond).Seconds()}
+		a := report.Action{DurationS: sr.clock.Now().Sub(start).Round(time.Millisecond).Seconds()}
 		if err != nil {
 			a.Failed, a.Error = true, "stdin closed before Enter was pressed"
-			return a, fmt.Errorf("%w: phase %s: %s", errPause, p.Name, a.Error)
+			return a, fmt.Errorf("%w: phase %s: %s", ErrPause, p.Name, a.Error)
 		}
 		return a, nil
 	case <-ctx.Done():
-		return report.Action{DurationS: time.Since(start).Seconds(), Failed: true, Error: "interrupted"}, ctx.Err()
+		return report.Action{DurationS: sr.clock.Now().Sub(start).Seconds(), Failed: true, Error: "interrupted"}, ctx.Err()
 	}
 }
 
@@ -253,9 +242,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// rawTargets are the frontends as given, for the user's own exec commands,
-// which may need a URL's credentials to reach the target.
-func rawTargets(spec scenarios.Spec) []string {
+// RawTargets are the frontends as given, for the user's own exec commands,
+// which may need a URL's credentials to reach the target, and the state
+// file, which must reach them again.
+func RawTargets(spec scenarios.Spec) []string {
 	t := make([]string, len(spec.URLs))
 	for i, u := range spec.URLs {
 		t[i] = u.String()

@@ -1,25 +1,13 @@
-package main
+package pipeline
 
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/probe"
 )
-
-// isTerminal reports whether w is a character device, so progress and
-// carriage returns never end up in a file or a pipe.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
 
 // progress draws a one-line bar on stderr, at most every 200 ms and only
 // once the run has lasted a moment.
@@ -32,10 +20,11 @@ type progress struct {
 	done    int
 	errors  int
 	drawn   bool
+	now     func() time.Time
 }
 
-func newProgress(w io.Writer, on bool, total int, started time.Time) *progress {
-	return &progress{w: w, on: on, total: total, started: started, last: started}
+func newProgress(w io.Writer, on bool, total int, started time.Time, now func() time.Time) *progress {
+	return &progress{w: w, on: on, total: total, started: started, last: started, now: now}
 }
 
 func (p *progress) add(ev *probe.Event) {
@@ -46,7 +35,7 @@ func (p *progress) add(ev *probe.Event) {
 	if ev.Failed() {
 		p.errors++
 	}
-	now := time.Now()
+	now := p.now()
 	if now.Sub(p.started) < 700*time.Millisecond || now.Sub(p.last) < 200*time.Millisecond {
 		return
 	}
@@ -64,6 +53,14 @@ func (p *progress) draw(now time.Time) {
 		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), p.done, p.total, rate, p.errors,
 		elapsed.Round(time.Second))
 	p.drawn = true
+}
+
+func (p *progress) Add(ev *probe.Event) { p.add(ev) }
+
+// Close clears the bar so the report starts on a clean line.
+func (p *progress) Close(*Result) error {
+	p.finish()
+	return nil
 }
 
 // finish clears the bar so the report starts on a clean line.
