@@ -32,6 +32,7 @@ type Options struct {
 	Interactive    bool                     // Stdin is a terminal: a pause phase may wait on it
 	Sinks          []Sink                   // the caller's own consumers, after the built-in ones
 	Observer       Observer                 // the LB's own view of the run; nil: none
+	Mark           string                   // the run id in each request's mark header (probe.WithMark); "": no mark
 	Clock          Clock                    // nil: RealClock
 	Exec           Exec                     // nil: ShellExec
 	// Annotate add to the report once it is judged, before any output is
@@ -107,7 +108,7 @@ func prepare(spec scenarios.Spec, o *Options) (*prepared, error) {
 	runner, err := probe.NewRunner(spec, probe.WithTrace(probe.Trace{
 		Headers:  o.Outputs.Files["har"] != "" || o.Headers,
 		Redactor: o.Redactor,
-	}))
+	}), probe.WithMark(o.Mark))
 	if err != nil {
 		return nil, err
 	}

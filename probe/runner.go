@@ -44,6 +44,7 @@ type Runner struct {
 	spent    time.Duration // time spent in requests phases, against MaxDuration
 	record   bool          // keep each session's cookies, for Snapshot
 	cut      atomic.Int64  // requests the probe cut itself (Cut)
+	mark     string        // WithMark's run; "" marks nothing
 }
 
 // NewRunner checks the spec and prepares a run. seed 0 picks a random seed;
@@ -75,6 +76,7 @@ func NewRunner(spec scenarios.Spec, opts ...Option) (*Runner, error) {
 	r.frontKey = purposeKey("frontend")
 	r.sources = newSources(spec.SourceIPs)
 	r.client = newClient(spec, r.dialer, r.sources)
+	r.client.mark = r.mark
 	if spec.Conn == scenarios.ConnShared {
 		r.idle = spec.Concurrency
 	}

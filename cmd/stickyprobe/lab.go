@@ -380,6 +380,11 @@ func printServe(w io.Writer, p lab.LBPreset, h lab.Node, ctlURL string) {
 	fmt.Fprintf(w, "so a restart smoke test against it is:\n"+
 		"   stickyprobe scenario run --exec 'restart=curl -fsS -X POST %s/restart' %s restart-smoke %s\n",
 		ctlURL, resolve, hostURL)
+	if hp, ok := h.(*lab.HAProxy); ok && hp.RequestLog() != "" {
+		fmt.Fprintf(w, "HAProxy logs every request to %[1]s; what it recorded about each cookie:\n"+
+			"   stickyprobe logs %[1]s\n   stickyprobe run --events events.jsonl %[2]s && stickyprobe logs --events events.jsonl %[1]s\n",
+			hp.RequestLog(), target)
+	}
 	printStatsSocket(w, h, target)
 	fmt.Fprint(w, "\nCtrl-C stops it.\n")
 }

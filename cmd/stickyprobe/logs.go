@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/haplog"
+	"github.com/stickyprobe/stickyprobe/internal/atomicfile"
 	"github.com/stickyprobe/stickyprobe/redact"
 	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/urfave/cli/v2"
@@ -47,6 +48,7 @@ func logsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "max-error-rate", Value: 0.01, Category: catVerdict,
 				Usage: "share of requests allowed a 5xx or no status"},
 			&cli.BoolFlag{Name: "show-secrets", Usage: "show unreadable lines' NAME=VALUE values in clear"},
+			&cli.StringFlag{Name: "json", Usage: "also write the counts, timeline, verdict and joined switches as JSON (schema " + haplog.JSONSchema + ") to `FILE`; - for stdout instead of the text"},
 		},
 		Action: logsAction,
 	}
@@ -87,10 +89,7 @@ func logsAction(c *cli.Context) error {
 		return err
 	}
 	s := haplog.Summary{Files: c.NArg(), Reader: rd, Stats: stats, Judged: haplog.Judge(stats, th), Th: th}
-	if err := haplog.Text(c.App.Writer, s); err != nil {
-		return withCode(exitCannotRun, "%v", err)
-	}
-	if err := join.Write(c.App.Writer); err != nil {
+	if err := writeLogsReport(c, s, join); err != nil {
 		return withCode(exitCannotRun, "%v", err)
 	}
 	if code := verdictCode(s.Verdict()); code != exitPass {
@@ -122,7 +121,7 @@ func readLogs(c *cli.Context, rd *haplog.Reader, mu *sync.Mutex, stats *haplog.S
 		var r io.ReadCloser
 		var err error
 		if c.Bool("follow") && i == len(files)-1 && name != "-" {
-			r, err = haplog.Follow(c.Context, name)
+			r, err = haplog.Follow(c.Context, name, false)
 			if err == nil {
 				stop := liveBuckets(c, mu, stats)
 				defer stop()
@@ -183,7 +182,7 @@ func liveBuckets(c *cli.Context, mu *sync.Mutex, stats *haplog.Stats) func() {
 
 // liveLine is the delta between two totals: "15:04:05  120 requests ...".
 func liveLine(now time.Time, prev, cur *haplog.Counts) string {
-	d := func(s byte) int64 { return cur.Client(s) - prev.Client(s) }
+	d := func(s byte) int64 { return cur.ByClient(s) - prev.ByClient(s) }
 	kept := d('V')
 	back := kept + d('I') + d('D') + d('E') + d('O')
 	sticky := "-"
@@ -212,4 +211,30 @@ func openJoin(path string) (*haplog.Join, error) {
 		return nil, fmt.Errorf("--events: %w", err)
 	}
 	return j, nil
+}
+
+// writeLogsReport prints the text (unless --json -) and writes --json.
+func writeLogsReport(c *cli.Context, s haplog.Summary, join *haplog.Join) error {
+	path := c.String("json")
+	if path == "-" {
+		return haplog.JSON(c.App.Writer, s, join)
+	}
+	if err := haplog.Text(c.App.Writer, s); err != nil {
+		return err
+	}
+	if err := join.Write(c.App.Writer); err != nil {
+		return err
+	}
+	if path == "" {
+		return nil
+	}
+	f, err := atomicfile.Create(path, "--json "+path, 0o644)
+	if err != nil {
+		return fmt.Errorf("--json %s: %w", path, err)
+	}
+	defer f.Abort()
+	if err := haplog.JSON(f, s, join); err != nil {
+		return err
+	}
+	return f.Commit()
 }

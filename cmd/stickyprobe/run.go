@@ -46,7 +46,7 @@ func runCommand() *cli.Command {
 // runFlags are the flags of `run` and `scenario run`: every output either
 // can write, so both honour the same ones.
 func runFlags() []cli.Flag {
-	return concat(probeFlags(), outputFlags(), stateFlags(), []cli.Flag{textfileFlag(), scenarioLabelFlag(), haproxySocketFlag(), haproxyConfigFlag()}, profileFlags())
+	return concat(probeFlags(), outputFlags(), stateFlags(), []cli.Flag{textfileFlag(), scenarioLabelFlag(), haproxySocketFlag(), haproxyConfigFlag(), markFlag(), runHAProxyLogFlag()}, profileFlags())
 }
 
 func concat(lists ...[]cli.Flag) []cli.Flag {
@@ -84,6 +84,14 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 	if lbw != nil {
 		opts.Observer = lbObserver{lbw, c.Context}
 	}
+	hlog, err := newRunHAProxyLog(c) // run_haproxylog.go
+	if err != nil {
+		return err
+	}
+	if hlog != nil {
+		opts.Sinks = append(opts.Sinks, hlog)
+	}
+	opts.Mark = markRun(c)
 	warnRunPlan(c.App.ErrWriter, spec)
 	res, err := pipeline.Run(c.Context, spec, opts)
 	if perr := stopProfiles(); perr != nil && err == nil {
