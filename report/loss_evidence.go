@@ -136,6 +136,7 @@ func (s *Summary) lossSeen(st *sessionState, b int32, end int64, tokenSent bool,
 	if b >= maxTrackedBackends || st.last >= maxTrackedBackends || st.pin >= maxTrackedBackends {
 		return
 	}
+	l.backend(max(b, st.pin, st.last)) // grown once: the pointers below stay valid
 	bs := l.backend(b)
 	moved := st.last >= 0 && st.last != b
 	if !st.control {
