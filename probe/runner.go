@@ -125,8 +125,9 @@ func (r *Runner) Total() int {
 // Run plays the requests phases of the spec's plan in order and emits one
 // Event per request on out, which it closes when done. Exec, wait and
 // pause phases are skipped: a caller that runs them calls RunPhase
-// between them instead. Requests cut short by ctx are not emitted: they
-// say nothing about the target. Run returns ctx's error if ctx was
+// between them instead. Requests cut short by ctx (or the spec's
+// MaxDuration) are not emitted, they say nothing about the target: Cut
+// counts them. Run returns ctx's error if ctx was
 // canceled, ErrMaxDuration if the spec's cap stopped it, else nil.
 func (r *Runner) Run(ctx context.Context, out chan<- Event) error {
 	defer close(out)
