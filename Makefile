@@ -29,7 +29,7 @@ check:
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 FUZZTIME ?= 20s
 fuzz:
-	@for pkg in ./scenarios ./probe ./report ./redact ./hacfg ./haruntime; do \
+	@for pkg in ./scenarios ./probe ./report ./redact ./hacfg ./hacheck ./haruntime; do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \

@@ -13,17 +13,8 @@ type lookupFunc func(name string) (string, bool)
 // quotes, variables expand inside double quotes only. env also answers
 // the pseudo-variables .FILE, .LINE and .SECTION.
 func splitWords(line string, env lookupFunc) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false // cur holds a word, maybe empty ("")
-	var quote byte  // 0, '"' or '\''
-	flush := func() {
-		if inWord {
-			words = append(words, cur.String())
-		}
-		cur.Reset()
-		inWord = false
-	}
+	var w splitter
+	var quote byte // 0, '"' or '\''
 	for i := 0; i < len(line); i++ {
 		ch := line[i]
 		switch {
@@ -31,50 +22,74 @@ func splitWords(line string, env lookupFunc) ([]string, error) {
 			if ch == '\'' {
 				quote = 0
 			} else {
-				cur.WriteByte(ch)
+				w.cur.WriteByte(ch)
 			}
 		case ch == '\'' || ch == '"':
 			if quote == ch {
 				quote = 0
 			} else if quote == 0 {
-				quote, inWord = ch, true
+				quote, w.inWord = ch, true
 			} else {
-				cur.WriteByte(ch) // a single quote inside double quotes
+				w.cur.WriteByte(ch) // a single quote inside double quotes
 			}
 		case ch == '\\':
-			i += escape(line[i+1:], &cur)
-			inWord = true
+			i += escape(line[i+1:], &w.cur)
+			w.inWord = true
 		case quote == '"' && ch == '$':
-			n, extra, err := expand(line[i+1:], env, &cur)
+			n, err := w.variable(line[i+1:], env)
 			if err != nil {
 				return nil, err
 			}
-			if len(extra) > 0 {
-				// "${LIST[*]}": the value's words become arguments.
-				words = append(words, cur.String())
-				words = append(words, extra[:len(extra)-1]...)
-				cur.Reset()
-				cur.WriteString(extra[len(extra)-1])
-			}
 			i += n
-			inWord = true
 		case quote == '"':
-			cur.WriteByte(ch)
+			w.cur.WriteByte(ch)
 		case ch == ' ' || ch == '\t':
-			flush()
+			w.flush()
 		case ch == '#' || ch == '\r' || ch == '\n':
-			flush()
-			return words, nil
+			w.flush()
+			return w.words, nil
 		default:
-			cur.WriteByte(ch)
-			inWord = true
+			w.cur.WriteByte(ch)
+			w.inWord = true
 		}
 	}
 	if quote != 0 {
 		return nil, errors.New("unmatched quote")
 	}
-	flush()
-	return words, nil
+	w.flush()
+	return w.words, nil
+}
+
+// splitter collects the words of a line.
+type splitter struct {
+	words  []string
+	cur    strings.Builder
+	inWord bool // cur holds a word, maybe empty ("")
+}
+
+func (w *splitter) flush() {
+	if w.inWord {
+		w.words = append(w.words, w.cur.String())
+	}
+	w.cur.Reset()
+	w.inWord = false
+}
+
+// variable expands the variable after a '$' into the current word (and,
+// for "${LIST[*]}", into several words) and returns the bytes it used.
+func (w *splitter) variable(s string, env lookupFunc) (int, error) {
+	n, extra, err := expand(s, env, &w.cur)
+	if err != nil {
+		return 0, err
+	}
+	if len(extra) > 0 {
+		w.words = append(w.words, w.cur.String())
+		w.words = append(w.words, extra[:len(extra)-1]...)
+		w.cur.Reset()
+		w.cur.WriteString(extra[len(extra)-1])
+	}
+	w.inWord = true
+	return n, nil
 }
 
 // escape writes what the backslash sequence at the start of s stands for

@@ -32,7 +32,11 @@ func startLab(t *testing.T, cfg lab.HAProxyConfig) (*lab.Lab, *lab.HAProxy, *Cli
 		}
 	})
 	h := l.LB.(*lab.HAProxy)
-	addr, err := ParseAddr(h.StatsSocket())
+	sock := h.StatsSocket()
+	if rest, ok := strings.CutPrefix(sock, "ipv4@"); ok {
+		sock = "tcp:" + rest
+	}
+	addr, err := ParseAddr(sock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,5 +175,29 @@ func TestRealHAProxyLevelUser(t *testing.T) {
 	}
 	if _, _, err := c.Lookup(ctx, "be_app", "127.0.0.1"); !errors.Is(err, ErrPermission) {
 		t.Errorf("Lookup at level user = %v, want ErrPermission", err)
+	}
+}
+
+// TestRealHAProxyOverTCP: `stats socket ipv4@127.0.0.1:PORT` answers
+// --haproxy-socket tcp:127.0.0.1:PORT the same way.
+func TestRealHAProxyOverTCP(t *testing.T) {
+	port := closedPort(t)
+	cfg := preset(t, "textbook")
+	cfg.StatsSocketPath = "ipv4@" + port
+	_, h, _ := startLab(t, cfg)
+	if h.StatsSocket() != "ipv4@"+port {
+		t.Fatalf("StatsSocket() = %q", h.StatsSocket())
+	}
+	addr, err := ParseAddr("tcp:" + port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClient(addr)
+	in, err := c.Info(context.Background())
+	if err != nil || in.Name != "HAProxy" {
+		t.Fatalf("Info over TCP = %+v, %v", in, err)
+	}
+	if ss, err := c.ServersState(context.Background(), ""); err != nil || len(ss) != 3 {
+		t.Errorf("ServersState over TCP: %d, %v", len(ss), err)
 	}
 }

@@ -15,7 +15,11 @@ import (
 // both as Restarts, warns (once) about polls that failed while nothing
 // listened, and keeps going.
 func TestRealHAProxyRestartAndReloadSeenByWatcher(t *testing.T) {
-	_, h, c := startLab(t, preset(t, "textbook"))
+	l, h, c := startLab(t, preset(t, "textbook"))
+	for i := 0; i < 5; i++ {
+		get(t, l.LB.URL(), "")
+	}
+	sessionsBefore := statOf(t, c, "BACKEND").Sessions
 	ctx := context.Background()
 	path := h.StatsSocket()
 	var mu sync.Mutex
@@ -36,6 +40,10 @@ func TestRealHAProxyRestartAndReloadSeenByWatcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted := waitPidChange(t, c, before.Pid)
+	// Counters start over: only the lab's readiness request is counted.
+	if after := statOf(t, c, "BACKEND").Sessions; sessionsBefore < 5 || after > 1 {
+		t.Errorf("backend stot %d before the restart, %d after; want >= 5, then the new process's own", sessionsBefore, after)
+	}
 	if h.StatsSocket() != path {
 		t.Errorf("socket moved from %s to %s on restart", path, h.StatsSocket())
 	}
@@ -62,14 +70,7 @@ func TestRealHAProxyRestartAndReloadSeenByWatcher(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(warned) > res.FailedPolls || (res.FailedPolls > 0 && len(warned) == 0) {
-		t.Errorf("%d warnings for %d failed polls", len(warned), res.FailedPolls)
-	}
-	for _, err := range warned {
-		if !errors.Is(err, ErrUnreachable) && !errors.Is(err, ErrTimeout) {
-			t.Errorf("warning %v: want unreachable or timeout while haproxy restarts", err)
-		}
-	}
+	checkRestartWarnings(t, warned, res)
 	for _, c := range res.Changes {
 		if !strings.Contains("up down starting", c.To) {
 			t.Errorf("change %+v during restart", c)
@@ -87,4 +88,18 @@ func waitPidChange(t *testing.T, c *Client, old int) Info {
 	}
 	t.Fatalf("pid still %d after 5 s", old)
 	return Info{}
+}
+
+// checkRestartWarnings: one warning per run of failed polls at most, at
+// least one when a poll failed, each saying nothing listened.
+func checkRestartWarnings(t *testing.T, warned []error, res *Result) {
+	t.Helper()
+	if len(warned) > res.FailedPolls || (res.FailedPolls > 0 && len(warned) == 0) {
+		t.Errorf("%d warnings for %d failed polls", len(warned), res.FailedPolls)
+	}
+	for _, err := range warned {
+		if !errors.Is(err, ErrUnreachable) && !errors.Is(err, ErrTimeout) {
+			t.Errorf("warning %v: want unreachable or timeout while haproxy restarts", err)
+		}
+	}
 }

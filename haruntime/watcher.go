@@ -24,8 +24,10 @@ type Change struct {
 	Server  string    `json:"server"`
 	From    string    `json:"from"` // ServerState.State words: up, down, maint, ...
 	To      string    `json:"to"`
-	// SinceChangeS is HAProxy's seconds since the change at that poll:
-	// the change itself happened about that long before At.
+	// SinceChangeS is HAProxy's srv_time_since_last_change at that poll.
+	// It is a difference of whole-second clocks, so it dates the change no
+	// better than ±1 s (measured: 1 for a change 0.4 s old); At,
+	// the poll, is never early and at most one interval late.
 	SinceChangeS int64 `json:"since_change_s"`
 }
 
@@ -54,6 +56,11 @@ type Watcher struct {
 	// OnWarning, when set, is told of each failed poll (once per run of
 	// failures) and of the recovery; it must not block.
 	OnWarning func(error)
+	// OnChange and OnRestart, when set, are told of each change and
+	// restart as a poll sees it (a monitor logs them); they must not
+	// block.
+	OnChange  func(Change)
+	OnRestart func(Restart)
 
 	mu     sync.Mutex
 	res    Result
@@ -167,22 +174,35 @@ func (w *Watcher) snapshot(ctx context.Context) (Snapshot, error) {
 }
 
 func (w *Watcher) observeLocked(at time.Time, info Info, servers []ServerState) {
-	if info.Pid != w.pid && len(w.res.Restarts) < w.maxChanges() {
-		w.res.Restarts = append(w.res.Restarts, Restart{At: at, OldPid: w.pid, NewPid: info.Pid})
+	if info.Pid != w.pid {
+		r := Restart{At: at, OldPid: w.pid, NewPid: info.Pid}
+		if len(w.res.Restarts) < w.maxChanges() {
+			w.res.Restarts = append(w.res.Restarts, r)
+		}
+		if w.OnRestart != nil {
+			w.OnRestart(r)
+		}
 	}
 	w.pid = info.Pid
 	for _, s := range servers {
 		k := serverKey{s.Backend, s.Server}
 		prev, seen := w.last[k]
 		if seen && prev.State() != s.State() {
-			if len(w.res.Changes) < w.maxChanges() {
-				w.res.Changes = append(w.res.Changes, Change{At: at, Backend: s.Backend, Server: s.Server,
-					From: prev.State(), To: s.State(), SinceChangeS: s.SinceChangeS})
-			} else {
-				w.res.Dropped++
-			}
+			w.changedLocked(Change{At: at, Backend: s.Backend, Server: s.Server,
+				From: prev.State(), To: s.State(), SinceChangeS: s.SinceChangeS})
 		}
 		w.rememberLocked(s)
+	}
+}
+
+func (w *Watcher) changedLocked(c Change) {
+	if len(w.res.Changes) < w.maxChanges() {
+		w.res.Changes = append(w.res.Changes, c)
+	} else {
+		w.res.Dropped++
+	}
+	if w.OnChange != nil {
+		w.OnChange(c)
 	}
 }
 
@@ -204,6 +224,15 @@ func (w *Watcher) maxChanges() int {
 		return w.MaxChanges
 	}
 	return DefaultMaxChanges
+}
+
+// Outages is Result.Outages of what the watch has seen so far; unlike
+// the Result it may be asked while the watch goes on.
+func (w *Watcher) Outages() []Outage {
+	w.mu.Lock()
+	r := Result{Changes: append([]Change(nil), w.res.Changes...)}
+	w.mu.Unlock()
+	return r.Outages()
 }
 
 // Result is what a Watcher saw.

@@ -34,7 +34,9 @@ func flapSocket(t *testing.T) Addr {
 }
 
 func TestWatcherMemoryIsBounded(t *testing.T) {
-	w := &Watcher{Client: NewClient(flapSocket(t)), Interval: 5 * time.Millisecond, MaxChanges: 10}
+	var told atomic.Int64
+	w := &Watcher{Client: NewClient(flapSocket(t)), Interval: 5 * time.Millisecond, MaxChanges: 10,
+		OnChange: func(Change) { told.Add(1) }}
 	if err := w.Watch(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +44,9 @@ func TestWatcherMemoryIsBounded(t *testing.T) {
 	res := w.Stop(context.Background())
 	if len(res.Changes) != 10 || res.Dropped == 0 {
 		t.Fatalf("%d changes kept, %d dropped after %d polls; want 10 kept and the rest dropped", len(res.Changes), res.Dropped, res.Polls)
+	}
+	if n := told.Load(); n != int64(len(res.Changes)+res.Dropped) {
+		t.Errorf("OnChange told of %d changes, the result counts %d", n, len(res.Changes)+res.Dropped)
 	}
 	outs := res.Outages()
 	if len(outs) == 0 || outs[0].Server != "server1" {

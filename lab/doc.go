@@ -30,6 +30,11 @@
 //     `systemctl reload` does, and a Peers config lets stick tables survive
 //     it. ControlHandler (control.go) lets another process restart or reload
 //     a served lab over HTTP, for scenarios' exec phases.
+//   - haproxy_stats.go: HAProxyConfig.StatsSocket gives HAProxy a Runtime
+//     API socket (`stats socket PATH mode 600 level operator|user`) at a
+//     short private path that HAProxy.StatsSocket returns and that stays
+//     the same across Restart, Reload and Reconfigure, for package
+//     haruntime and --haproxy-socket.
 //   - proc.go, proc_*.go: LB-agnostic process plumbing (process group,
 //     bounded SIGTERM/SIGKILL stop, bounded log capture, readiness).
 //   - Lab and the LoadBalancer interface (lab.go): backends plus one load

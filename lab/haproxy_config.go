@@ -54,7 +54,7 @@ type HAProxyConfig struct {
 	// StatsSocket adds a Runtime API socket to the global section
 	// (`stats socket PATH mode 600 level StatsLevel`), at StatsSocketPath
 	// (StartHAProxy picks a short private one when it is empty; see
-	// HAProxy.StatsSocket). StatsLevel is "operator" (default) or "user",
+	// HAProxy.StatsSocket), or "ipv4@127.0.0.1:PORT" for TCP on loopback. StatsLevel is "operator" (default) or "user",
 	// which HAProxy 2.6 lets see stats and server states but not stick
 	// table contents.
 	StatsSocket     bool

@@ -2,8 +2,10 @@ package lab
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -33,10 +35,28 @@ func (c HAProxyConfig) statsLine() (string, error) {
 		return "", fmt.Errorf("lab: StatsLevel %q: want \"operator\" or \"user\" (the lab never hands out admin)", c.StatsLevel)
 	}
 	p := c.StatsSocketPath
-	if p == "" || !filepath.IsAbs(p) || strings.ContainsAny(p, " \t\r\n#'\"\\") || len(p) > maxStatsSocketPath {
-		return "", fmt.Errorf("lab: stats socket path %q: want an absolute path of at most %d bytes without spaces or quotes", p, maxStatsSocketPath)
+	if rest, ok := strings.CutPrefix(p, "ipv4@"); ok {
+		if _, err := loopbackTCP(rest); err != nil {
+			return "", err
+		}
+	} else if p == "" || !filepath.IsAbs(p) || strings.ContainsAny(p, " \t\r\n#'\"\\") || len(p) > maxStatsSocketPath {
+		return "", fmt.Errorf("lab: stats socket path %q: want an absolute path of at most %d bytes without spaces or quotes, or ipv4@127.0.0.1:PORT", p, maxStatsSocketPath)
 	}
 	return fmt.Sprintf("stats socket %s mode 600 level %s", p, level), nil
+}
+
+// loopbackTCP checks a stats socket's "ADDR:PORT" is on 127.0.0.0/8: the
+// Runtime API must not listen beyond this machine.
+func loopbackTCP(hostport string) (string, error) {
+	host, port, err := net.SplitHostPort(hostport)
+	if err == nil {
+		ip := net.ParseIP(host)
+		n, perr := strconv.Atoi(port)
+		if ip != nil && ip.To4() != nil && ip.IsLoopback() && perr == nil && n > 0 && n < 65536 {
+			return hostport, nil
+		}
+	}
+	return "", fmt.Errorf("lab: stats socket ipv4@%s: want ipv4@127.x.y.z:PORT (loopback only)", hostport)
 }
 
 // newStatsSocketPath makes a private directory for a socket and returns
@@ -56,7 +76,7 @@ func newStatsSocketPath() (string, error) {
 // ensureStatsSocketDir (re)creates the socket's directory, which Stop
 // removes, so a Restart after Stop binds the same path again.
 func (c HAProxyConfig) ensureStatsSocketDir() error {
-	if !c.StatsSocket || c.StatsSocketPath == "" {
+	if !c.StatsSocket || c.StatsSocketPath == "" || strings.HasPrefix(c.StatsSocketPath, "ipv4@") {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(c.StatsSocketPath), 0o700); err != nil {
@@ -65,8 +85,8 @@ func (c HAProxyConfig) ensureStatsSocketDir() error {
 	return nil
 }
 
-// StatsSocket is the Runtime API socket's path ("" when the config has
-// none). Like Addr it stays the same across Restart, Reload and
+// StatsSocket is the Runtime API socket's path, or its ipv4@ADDR:PORT
+// when the config asked for TCP ("" when it has none). Like Addr it stays the same across Restart, Reload and
 // Reconfigure, so a watcher keeps polling the same address.
 func (h *HAProxy) StatsSocket() string {
 	h.mu.Lock()

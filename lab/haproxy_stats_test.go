@@ -22,6 +22,10 @@ func TestRenderStatsSocket(t *testing.T) {
 	if err != nil || !strings.Contains(text, "stats socket /tmp/x/h.sock mode 600 level user\n") {
 		t.Errorf("level user: %v\n%s", err, text)
 	}
+	text, err = HAProxyConfig{StatsSocket: true, StatsSocketPath: "ipv4@127.0.0.1:9999"}.Render(8080, be)
+	if err != nil || !strings.Contains(text, "stats socket ipv4@127.0.0.1:9999 mode 600 level operator\n") {
+		t.Errorf("tcp socket: %v\n%s", err, text)
+	}
 	if text, _ := (HAProxyConfig{}).Render(8080, be); strings.Contains(text, "stats socket") {
 		t.Errorf("a socket without StatsSocket:\n%s", text)
 	}
@@ -32,6 +36,10 @@ func TestRenderStatsSocket(t *testing.T) {
 		{StatsSocket: true, StatsSocketPath: "/tmp/x.sock\n    stats socket /tmp/y level admin"},
 		{StatsSocket: true, StatsSocketPath: "/" + strings.Repeat("x", 100)},
 		{StatsSocket: true},
+		{StatsSocket: true, StatsSocketPath: "ipv4@0.0.0.0:9999"},
+		{StatsSocket: true, StatsSocketPath: "ipv4@10.0.0.1:9999"},
+		{StatsSocket: true, StatsSocketPath: "ipv4@127.0.0.1:0"},
+		{StatsSocket: true, StatsSocketPath: "ipv4@127.0.0.1"},
 		{StatsSocketPath: "/tmp/x.sock"},
 	} {
 		if _, err := bad.Render(8080, be); err == nil {

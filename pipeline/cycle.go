@@ -144,6 +144,7 @@ func (p *Prober) Cycle(ctx context.Context, m *metrics.Metrics) (CycleResult, er
 		DurationS:   p.clock.Now().Sub(started).Round(time.Millisecond).Seconds(),
 		Interrupted: ctx.Err() != nil,
 		Truncated:   errors.Is(runErr, probe.ErrMaxDuration),
+		Cut:         runner.Cut(),
 	}}
 	closeAll(res, sinks) // these sinks do not fail
 	cr.Report, cr.Interrupted, cr.Unreachable = res.Report, res.Run.Interrupted, res.Unreachable

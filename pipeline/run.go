@@ -31,8 +31,12 @@ type Options struct {
 	Stdin          io.Reader                // what a pause phase reads Enter from
 	Interactive    bool                     // Stdin is a terminal: a pause phase may wait on it
 	Sinks          []Sink                   // the caller's own consumers, after the built-in ones
+	Observer       Observer                 // the LB's own view of the run; nil: none
 	Clock          Clock                    // nil: RealClock
 	Exec           Exec                     // nil: ShellExec
+	// Annotate add to the report once it is judged, before any output is
+	// written (run --haproxy-config ties causes to config lines).
+	Annotate []func(*report.Report)
 }
 
 // Result is what a run produced.
@@ -126,6 +130,9 @@ func prepare(spec scenarios.Spec, o *Options) (*prepared, error) {
 		return nil, err
 	}
 	r.summary = report.NewSummary(opts)
+	if o.Observer != nil {
+		o.Observer.Attach(r.summary)
+	}
 	r.summary.SetPlan(phases.reportPlan())
 	if o.Resume != nil {
 		if err := o.Resume.apply(runner, r.summary); err != nil {
@@ -190,6 +197,7 @@ func (r *prepared) run(ctx context.Context) (*Result, error) {
 	res.Run.DurationS = o.Clock.Now().Sub(started).Round(time.Millisecond).Seconds()
 	res.Run.Interrupted = ctx.Err() != nil
 	res.Run.Truncated = errors.Is(runErr, probe.ErrMaxDuration)
+	res.Run.Cut = r.runner.Cut()
 	if runErr != nil {
 		res.Err = runErr
 		if c := context.Cause(runCtx); errors.Is(c, ErrUnreachable) {
@@ -216,7 +224,19 @@ func (r *prepared) sinks(cancel context.CancelCauseFunc) []Sink {
 	if r.events != nil {
 		sinks = append(sinks, r.events)
 	}
+	var annotate Sink
+	if o.Observer != nil {
+		var stop Sink
+		stop, annotate = observerSinks(o.Observer)
+		sinks = append(sinks, stop)
+	}
 	sinks = append(sinks, summarySink{s: r.summary, before: r.phases.record})
+	if annotate != nil {
+		sinks = append(sinks, annotate)
+	}
+	for _, annotate := range o.Annotate {
+		sinks = append(sinks, funcSink{close: func(res *Result) error { annotate(res.Report); return nil }})
+	}
 	if o.Verbose {
 		sinks = append(sinks, verboseSink{p: &verbosePrinter{w: o.Stderr, headers: o.Headers, color: o.Color}, s: r.summary})
 	}

@@ -70,6 +70,7 @@ func (r *Runner) burst(ctx context.Context, w *worker, ph *phase, s *session, n 
 	}
 	for range n {
 		i := <-done
+		r.followRedirects(ctx, s, &calls[i])
 		r.finish(ctx, s, &calls[i])
 	}
 	if h2 != nil {
@@ -79,6 +80,7 @@ func (r *Runner) burst(ctx context.Context, w *worker, ph *phase, s *session, n 
 	delivered := false
 	for i := range calls {
 		if calls[i].ev.Error == ErrCanceled {
+			r.cut.Add(1)
 			continue
 		}
 		delivered = true

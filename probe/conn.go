@@ -420,8 +420,13 @@ func (c *client) send(w *worker, cn *conn, t *target, jar []*http.Cookie, deadli
 	if rec != nil {
 		rec.mark(&rec.resp)
 	}
+	return readResponse(br, t.req)
+}
+
+// readResponse reads the answer to req from br, skipping 1xx responses.
+func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 	for {
-		resp, err := http.ReadResponse(br, t.req)
+		resp, err := http.ReadResponse(br, req)
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,9 @@
 // number of servers, land on "their" server every time.
 //
 // Every session has its own RFC 6265 cookie jar (net/http/cookiejar with the
-// public suffix list). The probe manages the jar itself rather than letting
+// public suffix list), with the rules current browsers add on top of it
+// unless the run's Browser says rfc6265 (jar_browser.go). The probe
+// manages the jar itself rather than letting
 // http.Client do it, so it knows exactly whether the token was sent, whether
 // the response set or deleted it, and whether the jar refused it and why.
 // Between changes a jar is kept as the record of what was stored in it
@@ -24,6 +26,12 @@
 // (--har, -vv), the client tells the recorder each step: DNS and connect
 // (from net.Dialer's httptrace hooks), TLS, the head as written, the first
 // byte of the answer.
+//
+// What the probe cannot do for want of local resources (file descriptors,
+// ports) is checked before the run where it can be (CheckSources) and
+// otherwise counted as the probe's own error (ErrLocal), never the
+// target's. A redirect is reported where it pointed, or followed in the
+// session's jar when the run's Browser says so (redirect.go).
 //
 // A small control group of sessions never stores a cookie: if they do not
 // change backend either, the run could not have seen breakage.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ErrorKind is a small, stable set of failure classes, so reports and
@@ -25,16 +26,16 @@ const (
 	ErrTLS      ErrorKind = "tls"      // handshake or certificate failure
 	ErrProtocol ErrorKind = "protocol" // the answer was not valid HTTP
 	ErrHTTP5xx  ErrorKind = "http-5xx" // the LB or the backend answered 5xx
-	ErrCanceled ErrorKind = "canceled" // the run was stopped; not the target's fault
+	ErrCanceled ErrorKind = "canceled" // cut: the probe stopped the request itself (see cut); never emitted
 	ErrLocal    ErrorKind = "local"    // the probe's own machine failed the request (file descriptors, ports, buffers); not the target's fault
 	ErrOther    ErrorKind = "other"
 )
 
 // classifyError sorts a transport error into an ErrorKind. runCtx is the
-// run's context: a request cut short because the user pressed Ctrl-C is
-// canceled, not a timeout.
+// run's context: a request cut short by the probe itself is canceled, not
+// a timeout.
 func classifyError(runCtx context.Context, err error) ErrorKind {
-	if runCtx.Err() != nil {
+	if cut(runCtx) {
 		return ErrCanceled
 	}
 	if localErrno(err) != "" {
@@ -84,3 +85,22 @@ func classifyError(runCtx context.Context, err error) ErrorKind {
 	}
 	return ErrOther
 }
+
+// cut reports whether the probe itself stopped the run's requests: runCtx
+// (the run's context) was canceled (Ctrl-C, a monitor cycle's end) or its
+// deadline (--max-duration) has passed. The deadline is read too, because
+// a dial fails with "i/o timeout" the moment it passes, before the
+// context's own timer marks it done: that request is cut, not the LB's
+// timeout.
+func cut(runCtx context.Context) bool {
+	if runCtx.Err() != nil {
+		return true
+	}
+	d, ok := runCtx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
+// Cut counts the requests the probe cut itself (see cut): they were sent
+// but their answer, if any, is not known, so they are not emitted, not
+// errors, and say nothing about the target.
+func (r *Runner) Cut() int64 { return r.cut.Load() }

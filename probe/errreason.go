@@ -16,7 +16,9 @@ const (
 	ReasonHeadersSize = "response headers too large"
 	ReasonH2cOverH1   = "HTTP/2 spoken to an HTTP/1.1 server"
 	ReasonNoH2        = "the server did not negotiate HTTP/2"
+	ReasonNoH2Answer  = "no HTTP/2 answer to the preface"
 	ReasonEncoding    = "unsupported transfer encoding"
+	ReasonRedirects   = "redirect loop"
 )
 
 // protocolPatterns map the texts net/http's reader and HTTP/2 client fail
@@ -24,7 +26,9 @@ const (
 // wins, so the h2c case comes before the header ones its text contains.
 var protocolPatterns = []struct{ text, reason string }{
 	{"looked like an HTTP/1.1 header", ReasonH2cOverH1},
+	{"redirects (a redirect loop)", ReasonRedirects},
 	{"did not negotiate HTTP/2", ReasonNoH2},
+	{"client conn could not be established", ReasonNoH2Answer}, // the connection died before a word of HTTP/2
 	{"chunked encoding", ReasonChunked},
 	{"chunk length", ReasonChunked},
 	{"chunked line", ReasonChunked},
@@ -37,6 +41,7 @@ var protocolPatterns = []struct{ text, reason string }{
 	{"malformed HTTP status code", ReasonStatusLine},
 	{"malformed HTTP version", ReasonStatusLine},
 	{"bad status", ReasonStatusLine},
+	{"Content-Length", ReasonHeader}, // invalid, or several that differ
 	{"unsupported transfer", ReasonEncoding},
 	{"too many transfer encodings", ReasonEncoding},
 }

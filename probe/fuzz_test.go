@@ -1,9 +1,13 @@
 package probe
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +67,55 @@ func FuzzSetCookie(f *testing.F) {
 			}
 		}
 		_ = newIdentifier(scenarios.Identify{Kind: scenarios.IdentifyAuto}).backend(200, h, nil, ts.cookie.Value, "")
+	})
+}
+
+// FuzzResponseReader feeds arbitrary bytes, seeded with the hostile
+// servers' answers, through what the probe does with an answer: read the
+// response (1xx skipped), its body in each mode, the error's kind and
+// reason, the cookies into a jar of each mode, the redirect, the backend.
+// Nothing may panic, a body stays within its bound, and an error has a
+// kind that is about the answer.
+func FuzzResponseReader(f *testing.F) {
+	for _, answer := range hostileAnswers {
+		if len(answer) < 64<<10 {
+			f.Add([]byte(answer))
+		}
+	}
+	f.Add([]byte("HTTP/1.1 200 OK\r\nX-Backend: s1\r\nSet-Cookie: SERVERID=s1; path=/; SameSite=None\r\nContent-Length: 2\r\n\r\nok"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nSet-Cookie: __Host-SERVERID=s1; Secure; Path=/; Domain=lab.example\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"))
+	req := &http.Request{Method: http.MethodGet, URL: &url.URL{Scheme: "http", Host: "lab.example", Path: "/"}}
+	id := newIdentifier(scenarios.Identify{Kind: scenarios.IdentifyAuto})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, mode := range []bodyMode{bodySkip, bodyDrain, bodyRead} {
+			resp, err := readResponse(bufio.NewReader(bytes.NewReader(data)), req)
+			if err != nil {
+				kind := classifyError(context.Background(), err)
+				if kind != ErrProtocol && kind != ErrEOF && kind != ErrOther {
+					t.Fatalf("read error %v: kind %q", err, kind)
+				}
+				if kind == ErrProtocol && ErrorReason(kind, err.Error()) == "" && !strings.Contains(err.Error(), "malformed HTTP") {
+					t.Logf("protocol error without a reason: %v", err)
+				}
+				return
+			}
+			body, _, _ := readBody(newWorker(), resp, mode)
+			if len(body) > maxBodyIdentify {
+				t.Fatalf("kept %d bytes of body", len(body))
+			}
+			for _, jm := range []JarMode{JarBrowser, JarRFC6265} {
+				r := tokenRunner(jm)
+				s := newSession(0, false, 0, nil)
+				ev := Event{TokenName: "SERVERID"}
+				r.observeToken(s, &ev, resp)
+				if ev.TokenRefused != "" && s.held {
+					t.Fatalf("refused %q yet held", ev.TokenRefused)
+				}
+			}
+			if u := redirectTarget(resp); u != nil && u.Scheme != "http" && u.Scheme != "https" {
+				t.Fatalf("redirect to %s", u)
+			}
+			_ = id.backend(resp.StatusCode, resp.Header, body, "", "")
+		}
 	})
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"maps"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"slices"
+	"strings"
 	"sync/atomic"
 )
 
@@ -172,6 +174,12 @@ func (c *client) exchangeH2(ctx context.Context, w *worker, t *target, shared *h
 	}
 	resp, err := h.cc.RoundTrip(req)
 	if err != nil {
+		// A connection that died before its first stream says only
+		// "could not be established"; why is the connection's error
+		// (an HTTP/1.1 answer to the preface, say).
+		if cause := h.cc.Err(); cause != nil && !errors.Is(err, cause) && !strings.Contains(err.Error(), cause.Error()) {
+			err = fmt.Errorf("%w: %v", err, cause)
+		}
 		return reply{}, err
 	}
 	body, _, bodyErr := readBody(w, resp, mode)

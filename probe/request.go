@@ -34,6 +34,7 @@ func (r *Runner) do(runCtx context.Context, w *worker, ph *phase, s *session) Ev
 		c.slot, c.h2slot = &s.conn, &s.h2
 	}
 	r.send(runCtx, w, &c, nil)
+	r.followRedirects(runCtx, s, &c)
 	r.finish(runCtx, s, &c)
 	return c.ev
 }
@@ -70,13 +71,7 @@ func (r *Runner) prepare(ph *phase, s *session, seq, k int) call {
 // connection (c.slot for --conn session), or h2, an HTTP/2 connection to
 // multiplex over. It touches no session state.
 func (r *Runner) send(runCtx context.Context, w *worker, c *call, h2 *h2conn) {
-	mode := bodySkip // --conn fresh: the connection closes, nobody reads the rest
-	switch {
-	case r.ident.needsBody():
-		mode = bodyRead
-	case r.spec.Conn != scenarios.ConnFresh || r.spec.HTTP2:
-		mode = bodyDrain
-	}
+	mode := r.bodyMode()
 	// The client feeds the recorder (--har, -vv) from its own steps: the
 	// dial's DNS and connect phases (httptrace hooks net.Dialer honours),
 	// TLS handshake, the head as written, the first byte of the answer.
@@ -98,11 +93,37 @@ func (r *Runner) send(runCtx context.Context, w *worker, c *call, h2 *h2conn) {
 	c.rec.stop()
 }
 
+// stopClock takes the latency of a call that followed redirects: the
+// whole chain, as a user waits for it.
+func (r *Runner) stopClock(c *call) {
+	if len(c.ev.Redirects) > 0 {
+		c.ev.Latency = r.now().Sub(c.ev.Start)
+	}
+}
+
+// bodyMode is how much of a body the run reads. Under --conn fresh the
+// connection closes after the response, so nobody reads the rest of a
+// body no identity is taken from (--id body: is the only one that needs
+// it): reading it would only cost time, and wait on a server that is slow
+// to send it. A server that hangs on its body thus passes under --conn
+// fresh; --conn session or shared drain it (up to maxDrain) to reuse the
+// connection, and see such a server fail.
+func (r *Runner) bodyMode() bodyMode {
+	switch {
+	case r.ident.needsBody():
+		return bodyRead
+	case r.spec.Conn != scenarios.ConnFresh || r.spec.HTTP2:
+		return bodyDrain
+	}
+	return bodySkip
+}
+
 // finish records what the exchange of c says: error, status, what the
 // response did to the token (storing its cookies in the session's jar),
 // and the backend.
 func (r *Runner) finish(runCtx context.Context, s *session, c *call) {
 	ev := &c.ev
+	r.stopClock(c)
 	if c.err != nil {
 		ev.Error, ev.Detail = classifyError(runCtx, c.err), c.err.Error()
 		ev.HTTP = r.exchange(c.rec, ev, nil)
@@ -116,6 +137,9 @@ func (r *Runner) finish(runCtx context.Context, s *session, c *call) {
 		ev.Error = ErrHTTP5xx
 	}
 
+	if u := redirectTarget(resp); u != nil {
+		ev.Location = r.shownURL(u) // not followed, or not followable
+	}
 	r.observeToken(s, ev, resp)
 	ev.Backend = r.ident.backend(resp.StatusCode, resp.Header, c.rep.body, r.setIdentity(resp, *ev), sentIdentity(r.ident, c.t, c.jar, *ev))
 	ev.HTTP = r.exchange(c.rec, ev, resp)

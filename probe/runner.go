@@ -43,6 +43,7 @@ type Runner struct {
 	sessions []*session    // created by the first phase (or Restore), kept across phases
 	spent    time.Duration // time spent in requests phases, against MaxDuration
 	record   bool          // keep each session's cookies, for Snapshot
+	cut      atomic.Int64  // requests the probe cut itself (Cut)
 }
 
 // NewRunner checks the spec and prepares a run. seed 0 picks a random seed;
@@ -349,6 +350,7 @@ func (r *Runner) visit(ctx context.Context, w *worker, ph *phase, s *session, ou
 	r.give(1)
 	r.advance(ph, s, 1)
 	if ev.Error == ErrCanceled {
+		r.cut.Add(1)
 		return
 	}
 	s.after = "" // delivered: only the first request after an action carries it

@@ -84,11 +84,15 @@ var ErrSource = errors.New("probe: source address unusable")
 // a pool that is not this machine's, without binding 65,536 sockets.
 const maxSourceChecks = 64
 
-// CheckSources binds a socket to addresses of the --source-ips pool (the
-// first and last ones, and some between) and closes it, so a pool that is
-// not configured on this machine is one clear error before the run rather
-// than every request failing.
+// CheckSources checks that this machine can carry the plan, so that what
+// it lacks is one clear error before the run rather than every request
+// failing: the file descriptors the plan holds at once (checkFDs), and
+// the --source-ips pool, binding a socket to some of its addresses (the
+// first and last ones, and some between) and closing it.
 func (r *Runner) CheckSources() error {
+	if err := r.checkFDs(); err != nil {
+		return err
+	}
 	n := len(r.sources)
 	step := max(1, n/maxSourceChecks)
 	for i := 0; i < n; i += step {

@@ -121,8 +121,11 @@ func lbStateLines(r *Report) []string {
 		lines = append(lines, fmt.Sprintf("  at %s a new process: pid %d → %d (restart or reload; counters and tables start over unless peers carry them)", at(rs.At), rs.OldPid, rs.NewPid))
 	}
 	for _, d := range s.Redispatches {
-		lines = append(lines, fmt.Sprintf("  %s/%s: %d redispatched to another server, %d retried",
-			clean(d.Backend), clean(d.Server), d.Wredis, d.Wretr))
+		who := clean(d.Backend) + "/" + clean(d.Server)
+		if d.Server == "BACKEND" { // HAProxy's row for the whole backend
+			who = "backend " + clean(d.Backend) + " in all"
+		}
+		lines = append(lines, fmt.Sprintf("  %s: %d redispatched to another server, %d retried", who, d.Wredis, d.Wretr))
 	}
 	for i, e := range s.TableEntries {
 		if i == maxLBLines {

@@ -71,6 +71,9 @@ type ServerStates interface {
 	DownAt(server string) (down, up time.Time, ok bool)
 }
 
+// What HAProxy's Runtime API said during the run is such a view.
+var _ ServerStates = (*LBState)(nil)
+
 // SetServerStates gives the summary the LB's own view of its servers, the
 // strongest evidence of a loss. Call it before Close.
 func (s *Summary) SetServerStates(st ServerStates) { s.loss.states = st }

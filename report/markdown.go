@@ -33,6 +33,9 @@ func Markdown(w io.Writer, r *Report) error {
 	if r.Run.Truncated {
 		b.WriteString("- **stopped at --max-duration**: fewer requests were sent than planned\n")
 	}
+	if r.Run.Cut > 0 {
+		fmt.Fprintf(&b, "- %s\n", md(cutLine(r.Run.Cut)))
+	}
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(&b, "- %s\n", md(reason))
 	}
@@ -41,6 +44,7 @@ func Markdown(w io.Writer, r *Report) error {
 	mdBackends(&b, r)
 	mdTopology(&b, r)
 	mdLBState(&b, r)
+	mdHAProxyConfig(&b, r)
 	mdCauses(&b, r)
 	mdTimelines(&b, r)
 	mdRerun(&b, r)
@@ -89,6 +93,7 @@ func mdSummary(b *bytes.Buffer, r *Report) {
 	if c.Errors > 0 && len(r.Errors) > 0 {
 		fmt.Fprintf(b, "\nErrors by kind: %s.\n", md(countList(r.Errors)))
 	}
+	writeNotesMarkdown(b, r)
 	fmt.Fprintf(b, "\n%s.\n", md(upperFirst(sensitivityLine(r))))
 }
 

@@ -85,9 +85,13 @@ func (s *Summary) closeNotes(r *Report) {
 	if n.ErrorReasons == nil && n.LocalErrors == nil && n.Redirects == 0 && n.Followed == 0 && n.SecureLoopback == 0 {
 		return
 	}
-	if n.ErrorReasons[string(probe.ErrProtocol)+": "+probe.ReasonH2cOverH1] > 0 {
+	switch h2 := string(probe.ErrProtocol) + ": "; {
+	case n.ErrorReasons[h2+probe.ReasonH2cOverH1] > 0:
 		n.Hints = append(n.Hints, "The server speaks HTTP/1.1: drop --http2 (h2c with prior knowledge needs an "+
 			"HTTP/2 listener, e.g. HAProxy `mode http`, which detects the preface on any bind).")
+	case n.ErrorReasons[h2+probe.ReasonNoH2Answer] > 0:
+		n.Hints = append(n.Hints, "The server closed the connection without a word of HTTP/2: it likely speaks "+
+			"only HTTP/1.1: drop --http2.")
 	}
 	if local := sumNotes(n.LocalErrors); local > 0 && local == r.Summary.Requests {
 		r.Verdict = Error
@@ -105,9 +109,9 @@ func (s *Summary) closeNotes(r *Report) {
 			"host name over http never keep it. A real host name is needed to see that: --resolve NAME:PORT:127.0.0.1.")
 	}
 	if n.Redirects > 0 {
-		n.Hints = append(n.Hints, fmt.Sprintf("%d responses were redirects (to %s), judged as they are: a redirect "+
+		n.Hints = append(n.Hints, fmt.Sprintf("%d responses were redirects, judged as they are: a redirect "+
 			"rarely names a backend. Probe the URL they point to, or pass --follow-redirects to follow them "+
-			"in each session's jar as a browser does.", n.Redirects, topNotes(n.RedirectTo, 3)))
+			"in each session's jar as a browser does.", n.Redirects))
 		if r.Summary.Requests > 0 && 2*n.Redirects >= r.Summary.Requests {
 			r.Reasons = append(r.Reasons, fmt.Sprintf("%d of %d responses were redirects (to %s): see --follow-redirects",
 				n.Redirects, r.Summary.Requests, topNotes(n.RedirectTo, 1)))
@@ -148,6 +152,9 @@ func writeNotes(b *bytes.Buffer, r *Report) {
 		total := sumNotes(n.LocalErrors)
 		writeWrapped(b, fmt.Sprintf("the probe's own errors, not counted against the target: %d (%s)",
 			total, topNotes(n.LocalErrors, maxNoteKeys)), "", "  ")
+	}
+	if n.Redirects > 0 {
+		writeWrapped(b, fmt.Sprintf("redirects not followed: %d, to %s", n.Redirects, topNotes(n.RedirectTo, maxNoteKeys)), "", "  ")
 	}
 	if n.Followed > 0 {
 		writeWrapped(b, fmt.Sprintf("redirects followed: %d requests, %d hops", n.Followed, n.Hops), "", "  ")
@@ -201,4 +208,30 @@ func sumNotes(m map[string]int64) int64 {
 		total += v
 	}
 	return total
+}
+
+// writeNotesMarkdown is the notes as Markdown, after the summary. Hints
+// keep their code spans (they are ours); everything from the server is
+// escaped.
+func writeNotesMarkdown(b *bytes.Buffer, r *Report) {
+	n := r.Notes
+	if n == nil {
+		return
+	}
+	if len(n.ErrorReasons) > 0 {
+		fmt.Fprintf(b, "\nError reasons: %s.\n", md(topNotes(n.ErrorReasons, maxNoteKeys)))
+	}
+	if len(n.LocalErrors) > 0 {
+		fmt.Fprintf(b, "\nThe probe's own errors, not counted against the target: %d (%s).\n",
+			sumNotes(n.LocalErrors), md(topNotes(n.LocalErrors, maxNoteKeys)))
+	}
+	if n.Redirects > 0 {
+		fmt.Fprintf(b, "\nRedirects not followed: %d, to %s.\n", n.Redirects, md(topNotes(n.RedirectTo, maxNoteKeys)))
+	}
+	if n.Followed > 0 {
+		fmt.Fprintf(b, "\nRedirects followed: %d requests, %d hops.\n", n.Followed, n.Hops)
+	}
+	for _, h := range n.Hints {
+		fmt.Fprintf(b, "\n> %s\n", hintCell(h))
+	}
 }

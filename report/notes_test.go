@@ -99,3 +99,29 @@ func TestNotesSecureLoopback(t *testing.T) {
 }
 
 func withEv(ev probe.Event, f func(*probe.Event)) probe.Event { f(&ev); return ev }
+
+// TestNotesRendered: the table and the Markdown both carry the notes, the
+// server's words escaped in Markdown.
+func TestNotesRendered(t *testing.T) {
+	redirect := probe.Event{Status: 302, Location: "https://shop.example/<b>*login*</b>"}
+	chunk := probe.Event{Error: probe.ErrProtocol, Detail: "reading body: malformed chunked encoding"}
+	r := feed(NewSummary(testOptions()), script{id: 0, steps: []probe.Event{redirect, chunk, redirect}}).Close(testRun())
+	var table, mdown bytes.Buffer
+	if err := Table(&table, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&mdown, r); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"table": table.String(), "markdown": mdown.String()} {
+		flat := strings.Join(strings.Fields(out), " ")
+		for _, want := range []string{"protocol: malformed chunked encoding", "edirects not followed: 2", "--follow-redirects"} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, out)
+			}
+		}
+	}
+	if strings.Contains(mdown.String(), "<b>") || strings.Contains(mdown.String(), "*login*") {
+		t.Errorf("markdown carries the server's markup:\n%s", mdown.String())
+	}
+}

@@ -46,6 +46,7 @@ type Vantage struct {
 type Replay struct {
 	files    []*replayFile
 	warnings []string
+	judged   *Options // Rejudge's thresholds; nil: the file's
 }
 
 type replayFile struct {
@@ -211,11 +212,16 @@ func (rp *Replay) Origin(id int) (string, int) {
 // files describe. A single complete file gives exactly the live run's
 // report.
 func (rp *Replay) Report() (*Report, *Summary, error) {
-	s := NewSummary(rp.Options())
+	s := NewSummary(rp.judgeOptions())
 	if err := rp.Each(func(ev *probe.Event) error { s.Add(ev); return nil }); err != nil {
 		return nil, nil, err
 	}
 	rep := s.Close(rp.run())
+	if rp.judged != nil {
+		if rep.Rejudged = ThresholdChanges(rp.Options(), *rp.judged); len(rep.Rejudged) > 0 {
+			rep.Reasons = append(rep.Reasons, rejudgedReason(rep.Rejudged))
+		}
+	}
 	if rp.Merged() {
 		for _, sm := range rep.Samples {
 			sm.Source, sm.Session = rp.Origin(sm.Session)

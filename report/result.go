@@ -43,6 +43,10 @@ type Run struct {
 	HTTP2           bool   `json:"http2,omitempty"`             // --http2
 	Interrupted     bool   `json:"interrupted,omitempty"`       // stopped by the user: the report is partial
 	Truncated       bool   `json:"truncated,omitempty"`         // stopped by --max-duration
+	// Cut counts requests the probe cut itself (in flight at --max-duration,
+	// at a monitor cycle's end, at Ctrl-C): their answer is not known, so
+	// they are no error, no cause, and not in --max-error-rate.
+	Cut int64 `json:"cut_requests,omitempty"`
 	// Command repeats the run: the command line with the seed used and
 	// secrets redacted.
 	Command string `json:"command,omitempty"`
@@ -75,6 +79,12 @@ type Report struct {
 	BackendLoss *BackendLoss        `json:"backend_loss,omitempty"` // backends that went away, and the sessions moved off them
 	Notes       *Notes              `json:"notes,omitempty"`        // error reasons, the probe's own errors, redirects
 	LBState     *LBState            `json:"lb_state,omitempty"`     // what the LB itself said (--haproxy-socket), lbstate.go
+	// Rejudged lists the thresholds `stickyprobe report` judged the saved
+	// events with instead of the live run's.
+	Rejudged []ThresholdChange `json:"rejudged,omitempty"`
+	// HAProxyConfig is what the HAProxy config given to the run says
+	// (run --haproxy-config); nil without one.
+	HAProxyConfig *HAProxyConfig `json:"haproxy_config,omitempty"`
 }
 
 // Counts are about the measured sessions; requests and errors count every
@@ -262,6 +272,9 @@ func (s *Summary) verdict(r *Report) (Verdict, []string) {
 		return Pass, []string{fmt.Sprintf("requests spread over %d backends", len(r.Backends))}
 	}
 	if c.Sticky+c.Broken == 0 {
+		if r.Run.Truncated || r.Run.Interrupted || r.Run.Cut > 0 {
+			return Error, append(fails, cutReason(r))
+		}
 		return Error, append(fails, "no session could be judged: fewer than two responses per session named a backend (set --id to where the backend's name is)")
 	}
 	if c.Stickiness < s.opts.MinStickiness {
@@ -293,6 +306,23 @@ func (s *Summary) verdict(r *Report) (Verdict, []string) {
 	}
 	return Pass, []string{ok, fmt.Sprintf("%d of %d control sessions %s changed backend, so breakage would have shown",
 		r.Control.Switched, r.Control.Judged, without)}
+}
+
+// cutReason explains a run that judged nobody because it was cut: the
+// sessions did not get the two responses a judgement needs.
+func cutReason(r *Report) string {
+	why := "at --max-duration, or a monitor's --every"
+	if r.Run.Interrupted {
+		why = "interrupted"
+	}
+	return fmt.Sprintf("no session could be judged: the run was cut (%s) before sessions got two responses naming a backend; "+
+		"give the plan the time it needs (--max-duration, --every, --rate) or send fewer requests (--sessions, --requests)", why)
+}
+
+// cutLine says how many requests the probe cut itself.
+func cutLine(n int64) string {
+	return fmt.Sprintf("cut: %d request%s in flight when the probe stopped %s (its deadline, a cycle's end, a signal); "+
+		"not errors, not in --max-error-rate", n, plural(int(n)), map[bool]string{true: "them", false: "it"}[n > 1])
 }
 
 func topErrors(m map[probe.ErrorKind]int64) string {

@@ -51,6 +51,7 @@ func Table(w io.Writer, r *Report) error {
 		return err
 	}
 	writeLBState(&b, r)
+	writeHAProxyConfig(&b, r)
 	if err := writeCauses(&b, r); err != nil {
 		return err
 	}
@@ -104,6 +105,9 @@ func writeVerdict(b *bytes.Buffer, r *Report) {
 	}
 	if r.Run.Truncated {
 		writeWrapped(b, "stopped at --max-duration: fewer requests were sent than planned", "  ", "    ")
+	}
+	if r.Run.Cut > 0 {
+		writeWrapped(b, cutLine(r.Run.Cut), "  ", "    ")
 	}
 	for _, reason := range r.Reasons {
 		writeWrapped(b, reason, "  ", "    ")
@@ -355,6 +359,10 @@ func expectSpread(r *Report) bool { return r.Run.Token == "none" }
 type Labeled struct {
 	Name, Description string
 	Report            *Report
+	// ConfigLine is where `stickyprobe check-config` points in the
+	// row's config ("haproxy.cfg:22-24 server-without-cookie"); a column
+	// shows it when a row has one.
+	ConfigLine string
 }
 
 // SideBySide renders one row per report: its verdict, stickiness, how many
@@ -362,7 +370,12 @@ type Labeled struct {
 // breakage; then each report's description.
 func SideBySide(w io.Writer, rows []Labeled) error {
 	t := tablewriter.NewTable(w)
-	t.Header("config", "verdict", "stickiness", "control moved", "broken sessions by cause")
+	header := []string{"config", "verdict", "stickiness", "control moved", "broken sessions by cause"}
+	withLine := slices.ContainsFunc(rows, func(r Labeled) bool { return r.ConfigLine != "" })
+	if withLine {
+		header = append(header, "config check")
+	}
+	t.Header(header)
 	for _, row := range rows {
 		r := row.Report
 		judged := r.Summary.Sticky + r.Summary.Broken
@@ -371,7 +384,11 @@ func SideBySide(w io.Writer, rows []Labeled) error {
 			stick = fmt.Sprintf("%.0f%% (%d/%d)", 100*r.Summary.Stickiness, r.Summary.Sticky, judged)
 		}
 		control := fmt.Sprintf("%d/%d", r.Control.Switched, r.Control.Judged)
-		if err := t.Append(row.Name, strings.ToUpper(string(r.Verdict)), stick, control, causeList(r)); err != nil {
+		cells := []string{row.Name, strings.ToUpper(string(r.Verdict)), stick, control, causeList(r)}
+		if withLine {
+			cells = append(cells, orDash(clean(row.ConfigLine)))
+		}
+		if err := t.Append(cells); err != nil {
 			return err
 		}
 	}

@@ -28,13 +28,21 @@ type File struct {
 	Spec Spec
 
 	targetLine int // line of the target key, 0 when absent
+
+	// HAProxyConfig are the haproxy_config paths (relative ones made
+	// relative to the file), HAProxyConfigLine the key's line; a run
+	// reads them as `run --haproxy-config`. LossPolicySet says that
+	// expect.on_backend_loss is given, so the config must not override it.
+	HAProxyConfig     []string
+	HAProxyConfigLine int
+	LossPolicySet     bool
 }
 
 var topKeys = []string{
 	"name", "description", "target", "identify", "token", "conn",
 	"sessions", "control", "requests", "concurrency", "rate", "think",
 	"timeout", "max_duration", "seed", "expect", "phases",
-	"source", "burst", "http2",
+	"source", "burst", "http2", "haproxy_config",
 }
 
 // Load reads and parses a scenario file.
@@ -198,6 +206,9 @@ func (d *decoder) top(f *File, fields map[string]field) error {
 		}
 	}
 	if err := d.topology(s, fields); err != nil {
+		return err
+	}
+	if err := d.haproxyConfig(f, fields); err != nil {
 		return err
 	}
 	if x, ok := fields["expect"]; ok {

@@ -45,7 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"affinity cookie, and says which sessions broke and why.\n\n" +
 			"Start with `stickyprobe lab` (a real HAProxy with good and broken configs on 127.0.0.1),\n" +
 			"then point `stickyprobe run` at your own frontend.",
-		Commands:        []*cli.Command{runCommand(), scenarioCommand(), monitorCommand(), reportCommand(), labCommand(), logsCommand()},
+		Commands:        []*cli.Command{runCommand(), scenarioCommand(), monitorCommand(), reportCommand(), labCommand(), logsCommand(), checkConfigCommand()},
 		HideHelpCommand: true,
 		// Exit codes are ours to map (see exit.go); urfave/cli's own
 		// handler would call os.Exit behind our back.

@@ -87,7 +87,7 @@ func connFlags(d scenarios.Spec) []cli.Flag {
 			Usage: "backends the sessions must be pinned to (-1 = automatic: fail when several backends answer yet all of 10 or more sessions are on one; 0 = no check)"},
 		&cli.Float64Flag{Name: "max-imbalance", Value: d.MaxImbalance, Category: catVerdict,
 			Usage: "largest backend's share of the sessions ÷ a fair share (1 = even; 0 = no check)"},
-	}
+	}, browserFlags()...)
 }
 
 // outputFlags are the output flags of run and scenario run: one per file

@@ -291,7 +291,7 @@ func runLab(c *cli.Context, cases []labCase) error {
 			}
 			fmt.Fprintln(w)
 		}
-		rows = append(rows, report.Labeled{Name: lc.Name, Description: lc.Description, Report: rep})
+		rows = append(rows, report.Labeled{Name: lc.Name, Description: lc.Description, Report: rep, ConfigLine: labConfigLine(lc.Kind(), cfgText)})
 		if lc.expect != "" && rep.Verdict != lc.expect && ctx.Err() == nil {
 			unexpected = append(unexpected, fmt.Sprintf("%s: %s, expected %s", lc.Name, rep.Verdict, lc.expect))
 		}
@@ -324,7 +324,7 @@ func probeLabCase(ctx context.Context, lc labCase, backends []*lab.Backend, sess
 			return nil, "", err
 		}
 		defer n.Stop()
-		ports, cfgText = append(ports, n.Port()), cfgText+"\n# --- the second node ---\n"+n.Config()
+		ports, cfgText = append(ports, n.Port()), cfgText+labNodeSeparator+n.Config()
 	}
 	spec := labSpec(ports, sessions, requests)
 	if lc.spec != nil {
@@ -346,7 +346,7 @@ func serveLab(ctx context.Context, p lab.LBPreset, w io.Writer) error {
 		return withCode(exitCannotRun, "starting the lab's backends: %v", err)
 	}
 	defer stop()
-	h, err := lab.StartNode(ctx, p.Config, backends)
+	h, err := lab.StartNode(ctx, withStatsSocket(p.Config), backends)
 	if err != nil {
 		return withCode(exitCannotRun, "%v", err)
 	}
@@ -378,8 +378,10 @@ func printServe(w io.Writer, p lab.LBPreset, h lab.Node, ctlURL string) {
 	fmt.Fprintf(w, "Kill a backend and bring it back, for failover (--on-backend-loss):\n"+
 		"   curl -fsS -X POST %s/backends/server1/stop\n   curl -fsS -X POST %s/backends/server1/start\n", ctlURL, ctlURL)
 	fmt.Fprintf(w, "so a restart smoke test against it is:\n"+
-		"   stickyprobe scenario run --exec 'restart=curl -fsS -X POST %s/restart' %s restart-smoke %s\n\nCtrl-C stops it.\n",
+		"   stickyprobe scenario run --exec 'restart=curl -fsS -X POST %s/restart' %s restart-smoke %s\n",
 		ctlURL, resolve, hostURL)
+	printStatsSocket(w, h, target)
+	fmt.Fprint(w, "\nCtrl-C stops it.\n")
 }
 
 const labNextSteps = `

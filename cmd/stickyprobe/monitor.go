@@ -102,7 +102,7 @@ func monitorCommand() *cli.Command {
 			"   stickyprobe monitor http://lb.example/\n" +
 			"   stickyprobe monitor --every 5m --session-lifetime 1h --id header:X-Served-By https://shop.example/\n" +
 			"   stickyprobe monitor --listen 0.0.0.0:9341 --log-format json --scenario-label shop https://shop.example/",
-		Flags: append(gentle(probeFlags()), monitorFlags()...),
+		Flags: append(append(gentle(probeFlags()), monitorFlags()...), haproxySocketFlag()),
 		Action: func(c *cli.Context) error {
 			cfg, err := monitorConfigFromFlags(c)
 			if err != nil {
@@ -124,6 +124,7 @@ type monitorConfig struct {
 	maxBackends int
 	cycles      int
 	logFormat   string
+	haproxy     string // --haproxy-socket (haproxy_socket.go)
 }
 
 // minEvery keeps a typo (--every 1ms) from turning the monitor into a
@@ -150,6 +151,7 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 		maxBackends: c.Int("max-backends"),
 		cycles:      c.Int("cycles"),
 		logFormat:   c.String("log-format"),
+		haproxy:     c.String("haproxy-socket"),
 	}
 	switch {
 	case cfg.every < minEvery:
@@ -186,7 +188,7 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 	if err := cfg.spec.Validate(); err != nil {
 		return cfg, fmt.Errorf("--every %v: %w", cfg.every, err)
 	}
-	return cfg, nil
+	return cfg, checkMonitorPlan(cfg.spec, cfg.every)
 }
 
 // monitorSpec is the spec of each cycle: --scenario's, with the flags
@@ -251,6 +253,11 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 	if err := p.Check(); err != nil {
 		return err
 	}
+	stopLB, err := monitorLBWatch(ctx, cfg.haproxy, log)
+	if err != nil {
+		return err
+	}
+	defer stopLB()
 	live := newLiveness(2*cfg.every + cfg.spec.MaxDuration + cfg.spec.Timeout)
 	srv, err := serveMetrics(cfg.listen, m, live, log)
 	if err != nil {

@@ -28,11 +28,11 @@ func reportCommand() *cli.Command {
 			"   stickyprobe report --format har --output broken.har events.jsonl\n" +
 			"   stickyprobe report eu-west.jsonl us-east.jsonl ap-south.jsonl\n\n" +
 			exitCodesHelp,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: pipeline.FormatNames()},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of stdout"},
 			&cli.BoolFlag{Name: "har-all", Usage: "with --format har: every session, sticky and control ones too"},
-		},
+		}, rejudgeFlags()...),
 		Action: reportAction,
 	}
 }
@@ -56,6 +56,9 @@ func reportAction(c *cli.Context) error {
 			return in, err // a usage error: the input is not what report reads
 		}
 		in.Events = rp
+		if err := rejudge(c, rp); err != nil {
+			return in, err
+		}
 		in.Report, in.Summary, err = rp.Report()
 		return in, err
 	})

@@ -46,7 +46,7 @@ func runCommand() *cli.Command {
 // runFlags are the flags of `run` and `scenario run`: every output either
 // can write, so both honour the same ones.
 func runFlags() []cli.Flag {
-	return concat(probeFlags(), outputFlags(), stateFlags(), []cli.Flag{textfileFlag(), scenarioLabelFlag()}, profileFlags())
+	return concat(probeFlags(), outputFlags(), stateFlags(), []cli.Flag{textfileFlag(), scenarioLabelFlag(), haproxySocketFlag(), haproxyConfigFlag()}, profileFlags())
 }
 
 func concat(lists ...[]cli.Flag) []cli.Flag {
@@ -69,10 +69,22 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 	if err != nil {
 		return err
 	}
+	if err := haproxyConfigHook(c, f, &spec, &opts); err != nil {
+		return err
+	}
 	stopProfiles, err := startProfiles(c)
 	if err != nil {
 		return err
 	}
+	lbw, err := startLBWatch(c.Context, c.String("haproxy-socket"), c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	defer lbw.stop(c.Context)
+	if lbw != nil {
+		opts.Observer = lbObserver{lbw, c.Context}
+	}
+	warnRunPlan(c.App.ErrWriter, spec)
 	res, err := pipeline.Run(c.Context, spec, opts)
 	if perr := stopProfiles(); perr != nil && err == nil {
 		err = withCode(exitCannotRun, "%v", perr)
