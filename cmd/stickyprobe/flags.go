@@ -50,7 +50,7 @@ func probeFlags() []cli.Flag {
 
 // connFlags are the connection, topology and verdict flags of probeFlags.
 func connFlags(d scenarios.Spec) []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "conn", Value: string(d.Conn), Category: catConn,
 			Usage: "connection policy: fresh (a new TCP connection per request), session (one keep-alive connection per session), shared (one pool for all). " +
 				"fresh is the default because an LB that balances per connection (mode tcp, prefer-last-server, many ingress proxies) keeps a reused connection on one backend, so broken persistence looks sticky"},
