@@ -17,6 +17,9 @@ const (
 	catTopology = "Topology: LB nodes, source addresses, the first-request race"
 	catOutput   = "Output"
 	catVerdict  = "Verdict"
+	// Inputs from the LB itself, read beside the probe: its config, its
+	// Runtime API, its log.
+	catLB = "What HAProxy itself says (config, Runtime API, log)"
 )
 
 func probeFlags() []cli.Flag {

@@ -27,7 +27,7 @@ import (
 const lbLookupLimit = 64
 
 func haproxySocketFlag() cli.Flag {
-	return &cli.StringFlag{Name: "haproxy-socket", Category: catDetect,
+	return &cli.StringFlag{Name: "haproxy-socket", Category: catLB,
 		Usage: "read HAProxy's Runtime API at `ADDR` (a UNIX socket path, or tcp:HOST:PORT) before, during and after the run: " +
 			"server state changes, redispatches, cookie values, stick table entries of broken sessions. Read-only; " +
 			"`stats socket PATH level operator` shows stick table contents, level user hides them"}
