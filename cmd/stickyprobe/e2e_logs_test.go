@@ -233,7 +233,9 @@ func TestRunHAProxyLog(t *testing.T) {
 	res := probeRun(t, append(args, nodeArgs(l.LB, b)...)...)
 	rep := res.mustReport(t)
 	m := regexp.MustCompile(`HAProxy's log during the run: (\d+) requests`).FindStringSubmatch(res.stdout)
-	if m == nil || m[1] != "32" {
+	// The run's 32 requests, and perhaps a look of its own at the target,
+	// but not the 4 readiness requests the lab made before it.
+	if got, _ := strconv.Atoi(safeGroup(m, 1)); got < 32 || got >= 36 {
 		t.Fatalf("want the run's 32 requests and no earlier line read:\n%s", res.stdout)
 	}
 	found := regexp.MustCompile(`\((\d+) of (\d+) found in the log\)`).FindStringSubmatch(res.stdout)
@@ -244,4 +246,11 @@ func TestRunHAProxyLog(t *testing.T) {
 	if got := strings.Count(res.stdout, "[by mark] — confirms the report"); got != n {
 		t.Errorf("%d of %d switches confirmed by mark:\n%s", got, n, res.stdout)
 	}
+}
+
+func safeGroup(m []string, i int) string {
+	if len(m) > i {
+		return m[i]
+	}
+	return ""
 }
