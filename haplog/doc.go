@@ -15,23 +15,18 @@
 //     journald write them, and HAProxy's short, timed and iso formats).
 //     A Format compiled from a custom `log-format` string reads other
 //     layouts, as long as they carry %tsc.
-//
 //   - Reader streams lines from plain, rotated or gzip-compressed files with
 //     bounded memory: one line at a time, lines longer than MaxLine are
 //     skipped whole. Lines it cannot read are counted and a few kept as
 //     samples; they are never fatal.
-//
 //   - Stats aggregates records into per-server counts and a timeline whose
 //     bucket widens (and merges) when it would exceed MaxBuckets, so memory
 //     stays bounded whatever the time span; Judge turns them into a verdict.
-//
 //   - Follow (follow.go) reads a growing file across rotation, as tail -F.
-//
 //   - Join (join.go) pairs the switches of a probe run's report with the
 //     log lines of those very requests: by the probe's mark header when the
 //     log captured it, else by client address and port within the request's
 //     time, and says whether HAProxy's status confirms the report's cause.
-//
 //   - Text and JSON (text.go, json.go) render a Summary.
 //
 // The mapping from statuses to stickyprobe's cause words is in cause.go.
