@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -53,7 +54,7 @@ func StartCaddy(ctx context.Context, cfg CaddyConfig, backends []*Backend) (*Pro
 
 type caddyFlavor struct {
 	cfg   CaddyConfig
-	admin int // the admin API's port, fixed for the node's life so reload finds it
+	admin int // the admin API's port, kept across runs while it stays free; reload talks to it
 }
 
 func (f *caddyFlavor) tls() bool           { return f.cfg.TLS }
@@ -84,6 +85,15 @@ func (f *caddyFlavor) reload(ctx context.Context, bin, dir, path string, _ *proc
 
 func (f *caddyFlavor) render(_, host string, port int, backends []*Backend) (string, error) {
 	c := f.cfg
+	// Another process may have taken the admin port since it was picked
+	// (or since the last run, for a restart): take a fresh one then.
+	if ln, err := net.Listen("tcp", loopbackAddr(f.admin)); err != nil {
+		if f.admin, err = freePort(); err != nil {
+			return "", err
+		}
+	} else {
+		ln.Close()
+	}
 	n := c.Servers
 	if n < 0 || n > len(backends) {
 		return "", fmt.Errorf("lab: caddy Servers=%d but %d backends given", n, len(backends))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"net"
 	"net/http"
 	"regexp"
@@ -469,5 +470,23 @@ func TestBackendLossApacheAndCaddy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The events trailer carries the load balancer the run detected, so a
+// report rebuilt from the file gives the same hints in the same words.
+func TestReportKeepsTheLBsWords(t *testing.T) {
+	t.Parallel()
+	l := startPreset(t, "apache-unset-cookie")
+	res := probeRun(t, append([]string{"--sessions", "10", "--requests", "3"}, nodeArgs(l.LB)...)...)
+	live := res.mustReport(t)
+	checkLBHints(t, live, "apache")
+	code, out, stderr := runCLI(t, "report", "--format", "json", res.eventsPath)
+	var replayed report.Report
+	if err := json.Unmarshal([]byte(out), &replayed); err != nil || code != exitFail {
+		t.Fatalf("report: exit %d, %v\n%s", code, err, stderr)
+	}
+	if replayed.Run.LB == nil || *replayed.Run.LB != *live.Run.LB || replayed.Hints[report.CauseNoToken] != live.Hints[report.CauseNoToken] {
+		t.Errorf("replayed lb %+v hints %v; live lb %+v hints %v", replayed.Run.LB, replayed.Hints, live.Run.LB, live.Hints)
 	}
 }
