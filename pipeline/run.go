@@ -38,9 +38,10 @@ type Options struct {
 	// Annotate add to the report once it is judged, before any output is
 	// written (run --haproxy-config ties causes to config lines).
 	Annotate []func(*report.Report)
-	// LB says whose words the hints are in (Run.LB), asked once the
-	// requests are done, before any output closes; nil: HAProxy's.
-	LB func(ctx context.Context, tokenName string) *report.LB
+	// LB says whose words the hints are in (Run.LB) from what the run's
+	// responses showed, once the requests are done and before any output
+	// closes; nil: HAProxy's.
+	LB func(report.LBEvidence) *report.LB
 }
 
 // Result is what a run produced.
@@ -209,7 +210,7 @@ func (r *prepared) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	if o.LB != nil {
-		res.Run.LB = o.LB(ctx, r.summary.TokenName())
+		res.Run.LB = o.LB(r.summary.LBEvidence(r.runner.ServerHeader()))
 	}
 	if err := closeAll(res, sinks); err != nil {
 		return res, fmt.Errorf("%w: %w", ErrOutput, err)

@@ -140,6 +140,7 @@ func (r *Runner) finish(runCtx context.Context, s *session, c *call) {
 	if u := redirectTarget(resp); u != nil {
 		ev.Location = r.shownURL(u) // not followed, or not followable
 	}
+	r.noteServer(resp.Header)
 	r.observeToken(s, ev, resp)
 	ev.Backend = r.ident.backend(resp.StatusCode, resp.Header, c.rep.body, r.setIdentity(resp, *ev), sentIdentity(r.ident, c.t, c.jar, *ev))
 	ev.HTTP = r.exchange(c.rec, ev, resp)

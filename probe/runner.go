@@ -22,6 +22,7 @@ var ErrMaxDuration = errors.New("probe: run stopped at its maximum duration")
 
 // Runner plays a spec's sessions against its frontends.
 type Runner struct {
+	server    atomic.Pointer[string] // the first Server header seen (server.go)
 	spec      scenarios.Spec
 	ident     *identifier
 	pacer     Pacer

@@ -179,7 +179,7 @@ func optionsFromFlags(c *cli.Context, spec scenarios.Spec, resume *pipeline.Stat
 		Resume:      resume,
 		Stdin:       c.App.Reader,
 		Interactive: isTerminalReader(c.App.Reader),
-		LB:          lbChooser(spec, c.String("lb")),
+		LB:          lbChooser(c.String("lb")),
 	}
 	for _, f := range pipeline.FileFormats() {
 		o.Outputs.Files[f.Name] = c.String(f.Flag)
