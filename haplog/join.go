@@ -74,7 +74,7 @@ func (j *Join) Add(r *Record) {
 	if j == nil {
 		return
 	}
-	if s, q, ok := ParseMark(r.Captured); ok {
+	if s, q, ok := ParseMark(r.Captured + "|" + r.UniqueID); ok {
 		// Another run's request can carry the same session and seq: the
 		// time must fit too.
 		if sw := j.byMark[[2]int{s, q}]; sw != nil && sw.near(r) {
@@ -118,7 +118,7 @@ func (j *Join) Switches() []*Switch {
 }
 
 // ParseMark finds the probe's mark (probe.MarkValue) among captured
-// headers ("a|RUN/3/7|b"). The join uses session and seq, within one
+// headers ("a|RUN/3/7|b") or in a unique id. The join uses session and seq, within one
 // events file.
 func ParseMark(captured string) (session, seq int, ok bool) {
 	for _, v := range strings.Split(captured, "|") {

@@ -191,3 +191,50 @@ func TestProberGenerations(t *testing.T) {
 		t.Error("a prober without a lifetime kept sessions")
 	}
 }
+
+// The schedule starts a cycle every Every (jittered within its bounds, the
+// same for the same seed), starts the next at once after an overrun, and
+// stops after Cycles or when a cycle was interrupted: on a fake clock.
+func TestSchedule(t *testing.T) {
+	run := func(s Schedule, took []time.Duration, interruptAt int) ([]time.Time, []Cycle, error) {
+		clock := &fakeClock{now: time.Unix(1e9, 0)}
+		s.Clock = clock
+		var starts []time.Time
+		var turns []Cycle
+		err := s.Run(context.Background(), func(context.Context) (CycleResult, error) {
+			i := len(starts)
+			starts = append(starts, clock.Now())
+			clock.advance(took[i%len(took)])
+			return CycleResult{Number: i + 1, Interrupted: i+1 == interruptAt}, nil
+		}, func(c Cycle) { turns = append(turns, c) })
+		return starts, turns, err
+	}
+	starts, turns, err := run(Schedule{Every: time.Minute, Cycles: 3}, []time.Duration{10 * time.Second}, 0)
+	if err != ErrCyclesDone || len(starts) != 3 || starts[1].Sub(starts[0]) != time.Minute || starts[2].Sub(starts[1]) != time.Minute {
+		t.Errorf("no jitter: %v, starts %v", err, starts)
+	}
+	if turns[0].NextIn != 50*time.Second || turns[0].Overran {
+		t.Errorf("first turn %+v: want the next in 50s", turns[0])
+	}
+	starts, turns, _ = run(Schedule{Every: time.Minute, Cycles: 3}, []time.Duration{90 * time.Second, time.Second}, 0)
+	if starts[1].Sub(starts[0]) != 90*time.Second || !turns[0].Overran || turns[0].NextIn != 0 || turns[2].Overran {
+		t.Errorf("overrun: starts %v, turns %+v: want the next cycle at once", starts, turns)
+	}
+	a, _, _ := run(Schedule{Every: time.Minute, Jitter: 0.5, Cycles: 20, Seed: 7}, []time.Duration{time.Second}, 0)
+	b, _, _ := run(Schedule{Every: time.Minute, Jitter: 0.5, Cycles: 20, Seed: 7}, []time.Duration{time.Second}, 0)
+	distinct := map[time.Duration]bool{}
+	for i := 1; i < len(a); i++ {
+		gap := a[i].Sub(a[i-1])
+		if gap < 30*time.Second || gap > 90*time.Second || gap != b[i].Sub(b[i-1]) {
+			t.Fatalf("jitter: gap %d is %v (other run %v): want 30s..90s, the same for one seed", i, gap, b[i].Sub(b[i-1]))
+		}
+		distinct[gap] = true
+	}
+	if len(distinct) < 10 {
+		t.Errorf("jitter: %d distinct gaps in 19", len(distinct))
+	}
+	starts, _, err = run(Schedule{Every: time.Minute}, []time.Duration{time.Second}, 4)
+	if err != nil || len(starts) != 4 {
+		t.Errorf("interrupted cycle 4: %v after %d cycles; want nil after 4", err, len(starts))
+	}
+}

@@ -38,10 +38,11 @@ type Options struct {
 	// Annotate add to the report once it is judged, before any output is
 	// written (run --haproxy-config ties causes to config lines).
 	Annotate []func(*report.Report)
-	// LB says whose words the hints are in (Run.LB) from what the run's
-	// responses showed, once the requests are done and before any output
-	// closes; nil: HAProxy's.
-	LB func(report.LBEvidence) *report.LB
+	// LB says whose words the hints are in (Run.LB): haproxy, nginx,
+	// caddy, apache or generic as given, "auto" to tell it from the
+	// responses (the persistence cookie, the first response's Server
+	// header), "": HAProxy's without a word in the report.
+	LB string
 }
 
 // Result is what a run produced.
@@ -65,7 +66,7 @@ func (o *Options) defaults() {
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}
-	o.Stderr = &lockedWriter{w: o.Stderr} // phases and the event loop both write to it
+	o.Stderr = SyncWriter(o.Stderr) // phases and the event loop both write to it
 	if o.Redactor == nil {
 		o.Redactor = redact.New()
 	}
@@ -209,8 +210,8 @@ func (r *prepared) run(ctx context.Context) (*Result, error) {
 			res.Err = c
 		}
 	}
-	if o.LB != nil {
-		res.Run.LB = o.LB(r.summary.LBEvidence(r.runner.ServerHeader()))
+	if o.LB != "" {
+		res.Run.LB = chooseLB(o.LB, r.summary.TokenName(), r.runner)
 	}
 	if err := closeAll(res, sinks); err != nil {
 		return res, fmt.Errorf("%w: %w", ErrOutput, err)
@@ -303,4 +304,18 @@ func Targets(spec scenarios.Spec, rd *redact.Redactor) []string {
 		t[i] = rd.URL(u)
 	}
 	return t
+}
+
+// chooseLB is Options.LB for a run: the kind given, or with "auto" the
+// one the run's own responses point at. Detection sends no request.
+func chooseLB(choice, tokenName string, runner *probe.Runner) *report.LB {
+	if choice != "auto" {
+		return &report.LB{Kind: choice, Why: "--lb " + choice}
+	}
+	ev := report.LBEvidence{TokenName: tokenName}
+	if look, ok := runner.FirstLook(); ok {
+		ev.Server, ev.Cookies, ev.Response = look.Server, look.Cookies, true
+	}
+	lb := report.DetectLB(ev)
+	return &lb
 }

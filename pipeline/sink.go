@@ -27,7 +27,8 @@ func fanOut(ctx context.Context, play func(context.Context, chan<- probe.Event) 
 	ch := make(chan probe.Event, 1024)
 	done := make(chan error, 1)
 	go func() { done <- play(ctx, ch) }()
-	for ev := range ch {
+	var ev probe.Event // one for the whole run: sinks must not keep it
+	for ev = range ch {
 		for _, s := range sinks {
 			s.Add(&ev)
 		}

@@ -140,7 +140,6 @@ func (r *Runner) finish(runCtx context.Context, s *session, c *call) {
 	if u := redirectTarget(resp); u != nil {
 		ev.Location = r.shownURL(u) // not followed, or not followable
 	}
-	r.noteServer(resp.Header)
 	r.observeToken(s, ev, resp)
 	ev.Backend = r.ident.backend(resp.StatusCode, resp.Header, c.rep.body, r.setIdentity(resp, *ev), sentIdentity(r.ident, c.t, c.jar, *ev))
 	ev.HTTP = r.exchange(c.rec, ev, resp)
@@ -182,6 +181,7 @@ func sentIdentity(id *identifier, t *target, jar []*http.Cookie, ev Event) strin
 // checks that the jar would send the token back.
 func (r *Runner) observeToken(s *session, ev *Event, resp *http.Response) {
 	lines := resp.Header.Values("Set-Cookie")
+	r.noteFirstLook(ev, resp, lines)
 	if ev.TokenName == "" && r.spec.Token.Kind == scenarios.TokenAuto && len(lines) > 0 {
 		if name := learnTokenName(lines); name != "" {
 			r.tokenName.CompareAndSwap(nil, &name)

@@ -22,7 +22,6 @@ var ErrMaxDuration = errors.New("probe: run stopped at its maximum duration")
 
 // Runner plays a spec's sessions against its frontends.
 type Runner struct {
-	server    atomic.Pointer[string] // the first Server header seen (server.go)
 	spec      scenarios.Spec
 	ident     *identifier
 	pacer     Pacer
@@ -36,6 +35,7 @@ type Runner struct {
 	idle      int            // idle connections a target's pool keeps (--conn shared)
 	seed      uint64
 	tokenName atomic.Pointer[string] // fixed, or learned from the first Set-Cookie
+	firstLook atomic.Pointer[FirstLook]
 	now       func() time.Time
 	trace     Trace   // what is recorded besides the event's fixed fields
 	browser   Browser // the client's jar mode and redirects, from the run's context
@@ -126,8 +126,9 @@ func (r *Runner) Total() int {
 // Run plays the requests phases of the spec's plan in order and emits one
 // Event per request on out, which it closes when done. Exec, wait and
 // pause phases are skipped: a caller that runs them calls RunPhase
-// between them instead. Requests cut short by ctx are not emitted: they
-// say nothing about the target. Run returns ctx's error if ctx was
+// between them instead. Requests cut short by ctx (or the spec's
+// MaxDuration) are not emitted, they say nothing about the target: Cut
+// counts them. Run returns ctx's error if ctx was
 // canceled, ErrMaxDuration if the spec's cap stopped it, else nil.
 func (r *Runner) Run(ctx context.Context, out chan<- Event) error {
 	defer close(out)

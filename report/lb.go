@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-
-	"github.com/stickyprobe/stickyprobe/probe"
 )
 
 // LB says which load balancer a report's hints speak of, and why: given
@@ -61,7 +59,7 @@ type LBEvidence struct {
 	Server    string         // the Server header
 	Cookies   []*http.Cookie // the cookies it set
 	TokenName string         // the persistence cookie's name, if the run learned or was given one
-	Response  bool           // some request got a response, so a missing Server header means something
+	Response  bool           // Server and Cookies come from a response (not from the report alone)
 }
 
 var (
@@ -98,7 +96,7 @@ func DetectLB(ev LBEvidence) LB {
 	}
 	switch {
 	case !ev.Response:
-		return LB{Kind: "generic", Detected: true, Why: "no request got a response, and no cookie of a known load balancer"}
+		return LB{Kind: "generic", Detected: true, Why: "no response to read a Server header from, and no cookie of a known load balancer"}
 	case ev.Server == "":
 		return LB{Kind: "haproxy", Detected: true, Why: "no Server header (nginx, Caddy and Apache add one, HAProxy does not) and no cookie of another load balancer"}
 	}
@@ -133,15 +131,6 @@ func mdLBLine(b *bytes.Buffer, r *Report) {
 	}
 }
 
-// LBEvidence is what the summary's events showed about the load balancer,
-// with the Server header the probe saw (probe.Runner.ServerHeader), for
-// DetectLB before the report is closed: the persistence cookie's name and
-// one of its values, and whether any request got a response at all.
-func (s *Summary) LBEvidence(server string) LBEvidence {
-	ev := LBEvidence{Server: server, TokenName: s.tokenName,
-		Response: server != "" || s.requests > s.errors-s.errKinds[probe.ErrHTTP5xx]}
-	if s.tokenName != "" && len(s.values) > 0 {
-		ev.Cookies = []*http.Cookie{{Name: s.tokenName, Value: s.values[0]}}
-	}
-	return ev
-}
+// TokenName is the persistence cookie's name, once the run has learned
+// it (or was given it), for detecting the LB before the report is closed.
+func (s *Summary) TokenName() string { return s.tokenName }

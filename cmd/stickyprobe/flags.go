@@ -17,6 +17,9 @@ const (
 	catTopology = "Topology: LB nodes, source addresses, the first-request race"
 	catOutput   = "Output"
 	catVerdict  = "Verdict"
+	// Inputs from the LB itself, read beside the probe: its config, its
+	// Runtime API, its log.
+	catLB = "What HAProxy itself says (config, Runtime API, log)"
 )
 
 func probeFlags() []cli.Flag {
@@ -45,7 +48,12 @@ func probeFlags() []cli.Flag {
 			Usage: "where a response names its backend: header:NAME, cookie:NAME, body:REGEX (first group), or auto (X-Backend, X-Server, X-Served-By headers, then the token cookie)"},
 		&cli.StringFlag{Name: "token", Value: "auto", Category: catDetect,
 			Usage: "what pins a session: cookie:NAME, auto (learn the cookie the LB sets), source (client address), none (expect spread, not stickiness)"},
+	}, connFlags(d)...)
+}
 
+// connFlags are the connection, topology and verdict flags of probeFlags.
+func connFlags(d scenarios.Spec) []cli.Flag {
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "conn", Value: string(d.Conn), Category: catConn,
 			Usage: "connection policy: fresh (a new TCP connection per request), session (one keep-alive connection per session), shared (one pool for all). " +
 				"fresh is the default because an LB that balances per connection (mode tcp, prefer-last-server, many ingress proxies) keeps a reused connection on one backend, so broken persistence looks sticky"},
@@ -138,25 +146,8 @@ func applyFlags(c *cli.Context, s *scenarios.Spec, set func(name string) bool) e
 			return fmt.Errorf("--conn: %w", err)
 		}
 	}
-	if set("header") {
-		s.Headers = nil
-		for _, h := range c.StringSlice("header") {
-			hv, err := scenarios.ParseHeader(h)
-			if err != nil {
-				return err
-			}
-			s.Headers = append(s.Headers, hv)
-		}
-	}
-	if set("resolve") {
-		s.Resolve = nil
-		for _, r := range c.StringSlice("resolve") {
-			rv, err := scenarios.ParseResolve(r)
-			if err != nil {
-				return err
-			}
-			s.Resolve = append(s.Resolve, rv)
-		}
+	if err := applyLists(c, s, set); err != nil {
+		return err
 	}
 	ints := map[string]*int{"sessions": &s.Sessions, "requests": &s.Requests, "control": &s.ControlSessions, "concurrency": &s.Concurrency}
 	for name, dst := range ints {
@@ -183,6 +174,32 @@ func applyFlags(c *cli.Context, s *scenarios.Spec, set func(name string) bool) e
 		s.Insecure = c.Bool("insecure")
 	}
 	return applyTopologyFlags(c, s, set)
+}
+
+// applyLists is applyFlags for the repeatable flags: a list given
+// replaces the file's.
+func applyLists(c *cli.Context, s *scenarios.Spec, set func(name string) bool) error {
+	if set("header") {
+		s.Headers = nil
+		for _, h := range c.StringSlice("header") {
+			hv, err := scenarios.ParseHeader(h)
+			if err != nil {
+				return err
+			}
+			s.Headers = append(s.Headers, hv)
+		}
+	}
+	if set("resolve") {
+		s.Resolve = nil
+		for _, r := range c.StringSlice("resolve") {
+			rv, err := scenarios.ParseResolve(r)
+			if err != nil {
+				return err
+			}
+			s.Resolve = append(s.Resolve, rv)
+		}
+	}
+	return nil
 }
 
 // applyTopologyFlags is applyFlags for the topology and spread flags.

@@ -36,11 +36,11 @@ func logsCommand() *cli.Command {
 			"   journalctl -u haproxy -o short-iso | stickyprobe logs -\n" +
 			"   stickyprobe logs --follow --bucket 10s /var/log/haproxy.log\n" +
 			"   stickyprobe logs --events events.jsonl /var/log/haproxy.log\n\n" +
-			exitCodesHelp,
+			logsExitCodes,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-format", Usage: "the frontend's custom `log-format` string, when it is not `option httplog`'s (it must contain %tsc)"},
+			&cli.StringFlag{Name: "log-format", Usage: "the frontend's custom log-format `STRING`, as in haproxy.cfg, when it is not `option httplog`'s (it must contain %tsc; clf for `option httplog clf`)"},
 			&cli.DurationFlag{Name: "bucket", Value: time.Minute, Usage: "timeline step (0 = no timeline); widened when the span needs more than 2000"},
-			&cli.BoolFlag{Name: "follow", Aliases: []string{"F"}, Usage: "keep reading the last file as it grows (and across rotation) until Ctrl-C, printing each bucket as it passes"},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"F"}, Usage: "keep reading the last file as it grows (and across rotation) until Ctrl-C, printing each bucket as it passes (standard input is read until it ends)"},
 			&cli.StringFlag{Name: "events", Usage: "join the `FILE` a `stickyprobe run --events` wrote with the log, switch by switch"},
 			&cli.StringFlag{Name: "tz", Value: "Local", Usage: "time zone of the log's dates (%tr has none): Local, UTC or a name like Europe/Paris"},
 			&cli.Float64Flag{Name: "min-stickiness", Value: 0.99, Category: catVerdict,
@@ -53,6 +53,15 @@ func logsCommand() *cli.Command {
 		Action: logsAction,
 	}
 }
+
+const logsExitCodes = `EXIT CODES:
+   0    pass: of the requests that brought a cookie back, at least --min-stickiness went to the
+        server it names, and at most --max-error-rate had a 5xx or no status
+   1    fail: a threshold missed
+   2    usage: a bad flag or value, or an --events file that is not one
+   3    nothing to judge: no file could be opened, or no line was an HTTP request
+   4    inconclusive: no request brought a persistence cookie back, so the log cannot show whether
+        persistence holds (no cookie persistence, or clients that never keep the cookie)`
 
 func logsAction(c *cli.Context) error {
 	if c.NArg() == 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -279,38 +280,24 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 
 	// The jitter is the seed's too: a monitor started with --seed waits the
 	// same waits.
-	seed := rand.Uint64()
+	sched := pipeline.Schedule{Every: cfg.every, Jitter: cfg.jitter, Cycles: cfg.cycles, Seed: rand.Uint64()}
 	if cfg.spec.Seed != 0 {
-		seed = uint64(cfg.spec.Seed)
+		sched.Seed = uint64(cfg.spec.Seed)
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x6a6974746572)) // "jitter"
-	next := time.Now()
-	reason := "stopped by signal"
-	for n := 0; ; {
-		if !sleepUntil(ctx, next) {
-			break
-		}
-		start := time.Now()
-		res, err := p.Cycle(ctx, m)
-		if err != nil { // the spec was checked above; this is not the target's fault
-			return withCode(exitCannotRun, "cycle: %v", err)
-		}
-		n++
+	err = sched.Run(ctx, func(ctx context.Context) (pipeline.CycleResult, error) { return p.Cycle(ctx, m) }, func(c pipeline.Cycle) {
 		live.beat(time.Now())
-		next = start.Add(jittered(cfg.every, cfg.jitter, rng))
-		logCycle(log, res, max(time.Until(next), 0)) // an overrun starts the next cycle at once
+		logCycle(log, c.Result, c.NextIn)
 		flushTextfile(log, m, cfg.textfile)
-		if res.Interrupted {
-			break
+		if c.Overran {
+			log.Warn("cycle overran --every; starting the next one now", "cycle", c.Result.Number, "every", cfg.every.String())
 		}
-		if cfg.cycles > 0 && n >= cfg.cycles {
-			reason = fmt.Sprintf("--cycles %d done", cfg.cycles)
-			break
-		}
-		if now := time.Now(); now.After(next) {
-			log.Warn("cycle overran --every; starting the next one now", "cycle", res.Number, "every", cfg.every.String())
-			next = now
-		}
+	})
+	reason := "stopped by signal"
+	switch {
+	case errors.Is(err, pipeline.ErrCyclesDone):
+		reason = fmt.Sprintf("--cycles %d done", cfg.cycles)
+	case err != nil: // the spec was checked above; this is not the target's fault
+		return withCode(exitCannotRun, "cycle: %v", err)
 	}
 	log.Info("stopped", "reason", reason, "cycles", p.Cycles())
 	return nil
@@ -324,26 +311,5 @@ func flushTextfile(log *slog.Logger, m *metrics.Metrics, path string) {
 	}
 	if err := m.WriteTextfile(path); err != nil {
 		log.Error("textfile not written", "path", path, "err", err)
-	}
-}
-
-// jittered is every spread by ±jitter×every.
-func jittered(every time.Duration, jitter float64, rng *rand.Rand) time.Duration {
-	return time.Duration(float64(every) * (1 + jitter*(2*rng.Float64()-1)))
-}
-
-// sleepUntil waits for t; false if ctx ended first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

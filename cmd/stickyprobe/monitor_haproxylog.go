@@ -13,11 +13,11 @@ import (
 
 func haproxyLogFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "haproxy-log", Category: catOutput,
+		&cli.StringFlag{Name: "haproxy-log", Category: catLB,
 			Usage: "follow HAProxy's HTTP log `FILE` (from its end, across rotation) and export what it says about real users' requests " +
 				"as stickyprobe_haproxy_* series next to the probe's"},
-		&cli.StringFlag{Name: "haproxy-log-format", Category: catOutput,
-			Usage: "with --haproxy-log: the frontend's custom `log-format` (it must contain %tsc), when it is not `option httplog`'s"},
+		&cli.StringFlag{Name: "haproxy-log-format", Category: catLB,
+			Usage: "with --haproxy-log: the frontend's custom log-format `STRING` (it must contain %tsc), when it is not `option httplog`'s"},
 	}
 }
 

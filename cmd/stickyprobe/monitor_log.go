@@ -21,24 +21,10 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// logCycle writes the cycle's one line and, for each cause of broken
-// sessions, one sampled session's timeline. Token values in timelines are
-// the affinity token's only (the LB's server id): events never hold other
-// cookies.
-func logCycle(log *slog.Logger, res pipeline.CycleResult, nextIn time.Duration) {
+// cycleDetails are the cycle line's attributes that only some cycles have.
+func cycleDetails(res pipeline.CycleResult) []any {
 	rep := res.Report
-	c := rep.Summary
-	attrs := []any{
-		"cycle", res.Number,
-		"verdict", rep.Verdict,
-		"stickiness", round3(c.Stickiness),
-		"sessions", c.Sessions, "sticky", c.Sticky, "broken", c.Broken, "unidentified", c.Unidentified,
-		"switches", c.Switches, "requests", c.Requests, "errors", c.Errors,
-		"control", fmt.Sprintf("%d/%d", rep.Control.Switched, rep.Control.Judged),
-		"backends", len(rep.Backends),
-		"p50_ms", rep.LatencyMS.P50, "p99_ms", rep.LatencyMS.P99,
-		"duration_s", rep.Run.DurationS,
-	}
+	var attrs []any
 	if len(rep.Causes) > 0 {
 		attrs = append(attrs, slog.Group("causes", countAttrs(rep.Causes)...))
 	}
@@ -57,6 +43,28 @@ func logCycle(log *slog.Logger, res pipeline.CycleResult, nextIn time.Duration) 
 	if len(rep.Reasons) > 0 {
 		attrs = append(attrs, "reason", rep.Reasons[0])
 	}
+	return attrs
+}
+
+// logCycle writes the cycle's one line and, for each cause of broken
+// sessions, one sampled session's timeline. Token values in timelines are
+// the affinity token's only (the LB's server id): events never hold other
+// cookies.
+func logCycle(log *slog.Logger, res pipeline.CycleResult, nextIn time.Duration) {
+	rep := res.Report
+	c := rep.Summary
+	attrs := []any{
+		"cycle", res.Number,
+		"verdict", rep.Verdict,
+		"stickiness", round3(c.Stickiness),
+		"sessions", c.Sessions, "sticky", c.Sticky, "broken", c.Broken, "unidentified", c.Unidentified,
+		"switches", c.Switches, "requests", c.Requests, "errors", c.Errors,
+		"control", fmt.Sprintf("%d/%d", rep.Control.Switched, rep.Control.Judged),
+		"backends", len(rep.Backends),
+		"p50_ms", rep.LatencyMS.P50, "p99_ms", rep.LatencyMS.P99,
+		"duration_s", rep.Run.DurationS,
+	}
+	attrs = append(attrs, cycleDetails(res)...)
 	level := slog.LevelInfo
 	switch {
 	case res.Interrupted:

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 
+	"github.com/stickyprobe/stickyprobe/internal/atomicfile"
 	"github.com/urfave/cli/v2"
 )
 
@@ -42,15 +43,15 @@ func startProfiles(c *cli.Context) (stop func() error, err error) {
 		if mem == "" {
 			return nil
 		}
-		f, err := os.Create(mem)
+		f, err := atomicfile.Create(mem, "--memprofile "+mem, 0o644)
 		if err != nil {
 			return fmt.Errorf("--memprofile: %w", err)
 		}
 		runtime.GC()
 		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-			f.Close()
+			f.Abort()
 			return fmt.Errorf("--memprofile: %w", err)
 		}
-		return f.Close()
+		return f.Commit()
 	}, nil
 }

@@ -17,7 +17,7 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "probe one or more frontends and judge their stickiness",
 		ArgsUsage: "URL...",
-		Description: "Plays --sessions users (each with its own RFC 6265 cookie jar) against the frontends, --requests\n" +
+		Description: "Plays --sessions users (each with its own cookie jar, a browser's by default: --jar) against the frontends, --requests\n" +
 			"each, in a shuffled order that changes every round, at most --rate requests per second.\n" +
 			"A session is sticky when every response that names its backend names the same one.\n" +
 			"Broken sessions are explained with a cause (no-token, token-refused, token-not-sent,\n" +
@@ -72,11 +72,10 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 	if err := haproxyConfigHook(c, f, &spec, &opts); err != nil {
 		return err
 	}
-	stopProfiles, err := startProfiles(c)
-	if err != nil {
-		return err
-	}
-	lbw, err := startLBWatch(c.Context, c.String("haproxy-socket"), c.App.ErrWriter)
+	// The socket watch warns from its own goroutine while the run writes
+	// progress and phases: one lock for all of them.
+	opts.Stderr = pipeline.SyncWriter(c.App.ErrWriter)
+	lbw, err := startLBWatch(c.Context, c.String("haproxy-socket"), opts.Stderr)
 	if err != nil {
 		return err
 	}
@@ -92,7 +91,11 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 		opts.Sinks = append(opts.Sinks, hlog)
 	}
 	opts.Mark = markRun(c)
-	warnRunPlan(c.App.ErrWriter, spec)
+	stopProfiles, err := startProfiles(c)
+	if err != nil {
+		return err
+	}
+	warnRunPlan(opts.Stderr, spec)
 	res, err := pipeline.Run(c.Context, spec, opts)
 	if perr := stopProfiles(); perr != nil && err == nil {
 		err = withCode(exitCannotRun, "%v", perr)
@@ -179,7 +182,7 @@ func optionsFromFlags(c *cli.Context, spec scenarios.Spec, resume *pipeline.Stat
 		Resume:      resume,
 		Stdin:       c.App.Reader,
 		Interactive: isTerminalReader(c.App.Reader),
-		LB:          lbChooser(c.String("lb")),
+		LB:          c.String("lb"),
 	}
 	for _, f := range pipeline.FileFormats() {
 		o.Outputs.Files[f.Name] = c.String(f.Flag)

@@ -15,7 +15,7 @@ import (
 )
 
 func runHAProxyLogFlag() cli.Flag {
-	return &cli.StringSliceFlag{Name: "haproxy-log", Category: catOutput,
+	return &cli.StringSliceFlag{Name: "haproxy-log", Category: catLB,
 		Usage: "HAProxy's HTTP log `FILE` (repeatable, one per LB node): after the report, show what HAProxy recorded for each broken session's switch, " +
 			"as `stickyprobe logs --events` does; only the lines the run added are read"}
 }

@@ -37,37 +37,8 @@ func scenarioCommand() *cli.Command {
 			"   stickyprobe scenario run --junit restart.xml ./my-restart.yaml\n\n" +
 			"Flags go before the scenario's name.",
 		Subcommands: []*cli.Command{
-			{
-				Name:  "list",
-				Usage: "list the built-in scenarios",
-				Action: func(c *cli.Context) error {
-					if c.NArg() > 0 {
-						return fmt.Errorf("scenario list takes no argument (to see one: `stickyprobe scenario show %s`)", c.Args().First())
-					}
-					tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 3, ' ', 0)
-					for _, b := range scenarios.Builtins() {
-						fmt.Fprintf(tw, "%s\t%s\n", b.Name, b.Description)
-					}
-					fmt.Fprintln(tw, "\nstickyprobe scenario show NAME prints one as YAML, to copy and edit.")
-					return tw.Flush()
-				},
-			},
-			{
-				Name:      "show",
-				Usage:     "print a built-in scenario's YAML, comments included",
-				ArgsUsage: "NAME",
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return fmt.Errorf("scenario show: give one built-in name (see `stickyprobe scenario list`)")
-					}
-					_, src, err := scenarios.LookupBuiltin(c.Args().First())
-					if err != nil {
-						return err
-					}
-					_, err = c.App.Writer.Write(src)
-					return err
-				},
-			},
+			scenarioListCommand(),
+			scenarioShowCommand(),
 			{
 				Name:      "run",
 				Usage:     "run a built-in scenario or a scenario file; flags and URLs given here override the file",
@@ -137,4 +108,41 @@ func overrideExec(spec *scenarios.Spec, overrides []string) error {
 		}
 	}
 	return nil
+}
+
+func scenarioListCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "list the built-in scenarios",
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("scenario list takes no argument (to see one: `stickyprobe scenario show %s`)", c.Args().First())
+			}
+			tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 3, ' ', 0)
+			for _, b := range scenarios.Builtins() {
+				fmt.Fprintf(tw, "%s\t%s\n", b.Name, b.Description)
+			}
+			fmt.Fprintln(tw, "\nstickyprobe scenario show NAME prints one as YAML, to copy and edit.")
+			return tw.Flush()
+		},
+	}
+}
+
+func scenarioShowCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "print a built-in scenario's YAML, comments included",
+		ArgsUsage: "NAME",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("scenario show: give one built-in name (see `stickyprobe scenario list`)")
+			}
+			_, src, err := scenarios.LookupBuiltin(c.Args().First())
+			if err != nil {
+				return err
+			}
+			_, err = c.App.Writer.Write(src)
+			return err
+		},
+	}
 }
