@@ -1,5 +1,5 @@
 # The two commands of the README's quick start are `make lab` and
-# `make test`; both install HAProxy first if it is missing.
+# `make test`; both install HAProxy, nginx, Caddy and Apache first if missing.
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
@@ -29,7 +29,7 @@ check:
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 FUZZTIME ?= 20s
 fuzz:
-	@for pkg in ./scenarios ./probe ./report ./redact ./hacfg ./hacheck ./haruntime; do \
+	@for pkg in ./scenarios ./probe ./report ./redact ./hacfg ./hacheck ./haruntime ./haplog; do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \

@@ -324,3 +324,20 @@ func TestShopExample(t *testing.T) {
 		t.Errorf("served %+v", s)
 	}
 }
+
+func TestNodesCompared(t *testing.T) {
+	hashed := head + "backend be\n    balance source\n    hash-type consistent\n    server a 127.0.0.1:1\n    server b 127.0.0.1:2%s\n"
+	fs := Check([]*hacfg.Config{parse(t, "lb1.cfg", strings.Replace(hashed, "%s", "", 1)), parse(t, "lb2.cfg", strings.Replace(hashed, "%s", " weight 3", 1))}, Options{})
+	if f, ok := find(fs, "hash-servers-differ"); !ok || f.File != "lb2.cfg" || f.Line != 12 || f.Cause != report.CauseFrontendChanged || !strings.Contains(f.Problem, "a/1,b/3 here, a/1,b/1 there") {
+		t.Errorf("hash: %v %+v", ids(fs), f)
+	}
+	same := strings.Replace(hashed, "%s", "", 1)
+	if fs := Check([]*hacfg.Config{parse(t, "lb1.cfg", same), parse(t, "lb2.cfg", same)}, Options{}); len(fs) != 0 {
+		t.Errorf("same servers: %v", ids(fs))
+	}
+	named := head + "backend be\n    cookie %s insert indirect nocache\n    server a 127.0.0.1:1 cookie a\n    server b 127.0.0.1:2 cookie b\n"
+	fs = Check([]*hacfg.Config{parse(t, "lb1.cfg", strings.Replace(named, "%s", "SRV", 1)), parse(t, "lb2.cfg", strings.Replace(named, "%s", "SERVERID", 1))}, Options{})
+	if f, ok := find(fs, "cookie-name-differs"); !ok || f.File != "lb2.cfg" || f.Line != 10 || len(fs) != 1 {
+		t.Errorf("cookie names: %v %+v", ids(fs), f)
+	}
+}

@@ -2,6 +2,7 @@ package hacheck
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -126,6 +127,9 @@ func checkDomain(b *backendView, opts Options) []Finding {
 		return nil
 	}
 	host := strings.ToLower(opts.URL.Hostname())
+	if opts.Host != "" {
+		host = strings.ToLower((&url.URL{Host: opts.Host}).Hostname())
+	}
 	for _, d := range c.domains {
 		if domainMatch(host, d) {
 			return nil

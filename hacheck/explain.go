@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/stickyprobe/stickyprobe/hacfg"
@@ -33,7 +32,11 @@ func Prepare(ctx context.Context, paths []string, u *url.URL, o FileOptions) (*J
 	}
 	j := &Join{Files: paths, Findings: res.Findings, backends: map[string]bool{}}
 	for _, cfg := range cfgs {
-		s := ServedBy(cfg, u)
+		host := o.Host
+		if host == "" {
+			host = u.Host
+		}
+		s := ServedByHost(cfg, u, host)
 		j.Served = append(j.Served, report.ServedBackend{File: cfg.File, Frontend: s.Frontend, Backend: s.Backend, Rule: s.Rule, Note: s.Note})
 		if s.Backend == "" {
 			continue
@@ -115,18 +118,6 @@ func summary(problem string) string {
 		return problem[:i]
 	}
 	return problem
-}
-
-// Causes lists the causes the findings predict, in report order: what a
-// run against this config should show.
-func Causes(fs []Finding) []report.Cause {
-	var out []report.Cause
-	for _, c := range report.Causes {
-		if slices.ContainsFunc(fs, func(f Finding) bool { return f.Cause == c && f.Severity.Failing() }) {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // Pointer is the place check-config points at first in configs given as

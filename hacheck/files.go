@@ -22,10 +22,25 @@ type FileOptions struct {
 // NoHAProxy as FileOptions.HAProxy skips `haproxy -c`.
 const NoHAProxy = "-"
 
-// CheckFiles parses every file (one per LB node), checks them together,
-// adds `haproxy -c`'s messages and drops the silenced findings. An error
+// CheckFiles parses every file (one per LB node) as the haproxy found
+// reads it (its version and features decide `.if` blocks), checks them
+// together, adds `haproxy -c`'s messages and drops the silenced findings. An error
 // is a file that cannot be read or parsed (*hacfg.Error).
 func CheckFiles(ctx context.Context, paths []string, o FileOptions) (*Result, []*hacfg.Config, error) {
+	res := &Result{Schema: Schema, Files: paths}
+	bin := o.HAProxy
+	switch {
+	case bin == NoHAProxy:
+		res.NoCheck = "--no-haproxy"
+	case bin == "":
+		var err error
+		if bin, err = lab.FindHAProxy(); err != nil {
+			res.NoCheck, bin = "haproxy not found", NoHAProxy
+		}
+	}
+	if bin != NoHAProxy {
+		haproxyBuild(ctx, bin, &o.Parse)
+	}
 	var cfgs []*hacfg.Config
 	for _, p := range paths {
 		cfg, err := hacfg.ParseFile(p, o.Parse)
@@ -34,18 +49,7 @@ func CheckFiles(ctx context.Context, paths []string, o FileOptions) (*Result, []
 		}
 		cfgs = append(cfgs, cfg)
 	}
-	res := &Result{Schema: Schema, Files: paths}
 	fs := Check(cfgs, o.Options)
-	bin := o.HAProxy
-	if bin == "" {
-		var err error
-		if bin, err = lab.FindHAProxy(); err != nil {
-			res.NoCheck, bin = "haproxy not found", NoHAProxy
-		}
-	}
-	if bin == NoHAProxy && res.NoCheck == "" {
-		res.NoCheck = "--no-haproxy"
-	}
 	if bin != NoHAProxy {
 		res.HAProxy = bin
 		for _, cfg := range cfgs {

@@ -81,3 +81,27 @@ func TestCheckFilesErrors(t *testing.T) {
 		t.Errorf("silenced: %+v %v", res, err)
 	}
 }
+
+// TestConditionsFollowTheBinary: `.if feature(...)` and version_atleast
+// are evaluated as the installed haproxy (-vv) would: this one has
+// OPENSSL and is 2.6, so only the backend inside the true block exists.
+func TestConditionsFollowTheBinary(t *testing.T) {
+	text := "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n" +
+		".if feature(OPENSSL) && version_atleast(2.6) && !version_atleast(2.7)\nbackend with_ssl\n    server a 127.0.0.1:1\n" +
+		".else\nbackend without_ssl\n    server a 127.0.0.1:1\n.endif\n"
+	path := filepath.Join(t.TempDir(), "cond.cfg")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, cfgs, err := CheckFiles(context.Background(), []string{path}, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfgs[0].Find("backend", "with_ssl") == nil || cfgs[0].Find("backend", "without_ssl") != nil {
+		t.Errorf("sections %+v", cfgs[0].Sections)
+	}
+	_, cfgs, _ = CheckFiles(context.Background(), []string{path}, FileOptions{HAProxy: NoHAProxy})
+	if cfgs[0].Find("backend", "without_ssl") == nil {
+		t.Error("without haproxy, feature() is false")
+	}
+}

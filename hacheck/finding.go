@@ -73,6 +73,9 @@ type Options struct {
 	// URL is the address users open, for the cookie domain and routing;
 	// nil skips those checks.
 	URL *url.URL
+	// Host is the Host header the probe sends, when not URL's (a
+	// --header Host:); it decides hdr(host) ACLs and the cookie domain.
+	Host string
 	// Think is the pause between two requests of a user: maxidle,
 	// maxlife and a table's expire shorter than it drop the session.
 	Think time.Duration

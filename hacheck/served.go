@@ -25,11 +25,17 @@ type Served struct {
 // that needs more than the request line and Host header (the client
 // address, TLS, other headers, a pattern file) leaves it undecided.
 func ServedBy(cfg *hacfg.Config, u *url.URL) Served {
+	return ServedByHost(cfg, u, u.Host)
+}
+
+// ServedByHost is ServedBy for requests to u that carry another Host
+// header (--header Host:).
+func ServedByHost(cfg *hacfg.Config, u *url.URL, host string) Served {
 	fe, note := frontendFor(cfg, u)
 	if fe == nil {
 		return Served{Note: note}
 	}
-	req := probeRequest{host: u.Host, path: u.EscapedPath(), query: u.RawQuery}
+	req := probeRequest{host: host, path: u.EscapedPath(), query: u.RawQuery}
 	if req.path == "" {
 		req.path = "/"
 	}

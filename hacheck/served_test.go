@@ -148,3 +148,20 @@ func startRawHAProxyStoppable(t *testing.T, text string, port int) (stop func())
 	t.Fatalf("haproxy did not listen on %d:\n%s", port, out.String())
 	return nil
 }
+
+// TestPrepareHostHeader: a probe of an address with a Host header (as
+// --header Host: sends) is routed by that header, port kept for the bind.
+func TestPrepareHostHeader(t *testing.T) {
+	u := mustURL("http://127.0.0.1/cart")
+	j, err := Prepare(context.Background(), []string{"testdata/shop.cfg"}, u, FileOptions{HAProxy: NoHAProxy, Options: Options{Host: "api.shop.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Served) != 1 || j.Served[0].Backend != "be_api" || j.Loss != "failover-stay" || !strings.HasPrefix(j.LossFrom, "testdata/shop.cfg:8 option redispatch") {
+		t.Errorf("%+v", j)
+	}
+	j, _ = Prepare(context.Background(), []string{"testdata/shop.cfg"}, u, FileOptions{HAProxy: NoHAProxy})
+	if j.Served[0].Backend != "be_shop" {
+		t.Errorf("without the header: %+v", j.Served)
+	}
+}

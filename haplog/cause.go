@@ -84,14 +84,14 @@ func Judge(s *Stats, th Thresholds) Judgement {
 		j.Verdict, j.Reasons = report.Error, []string{"no request line was read"}
 		return j
 	}
-	j.Kept = t.Client('V')
-	j.Returning = j.Kept + t.Client('I') + t.Client('D') + t.Client('E') + t.Client('O')
+	j.Kept = t.ByClient('V')
+	j.Returning = j.Kept + t.ByClient('I') + t.ByClient('D') + t.ByClient('E') + t.ByClient('O')
 	j.ErrorRate = float64(t.Errors) / float64(t.Requests)
 	if j.Returning == 0 {
 		j.Verdict = report.Inconclusive
 		j.Reasons = []string{fmt.Sprintf("none of the %d requests brought a persistence cookie back "+
 			"(%d without one, %d on backends without cookie persistence), so the log cannot show whether persistence holds",
-			t.Requests, t.Client('N'), t.Client('-'))}
+			t.Requests, t.ByClient('N'), t.ByClient('-'))}
 		return j
 	}
 	j.Stickiness = float64(j.Kept) / float64(j.Returning)

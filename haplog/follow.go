@@ -14,13 +14,22 @@ const FollowPoll = 200 * time.Millisecond
 // more instead of ending, as `tail -F` does: when the file is rotated
 // (another file now has its name) it finishes the old one and goes on
 // with the new one from its start; when it is truncated it starts over.
-// It ends (io.EOF) when ctx is done. Close releases the open file.
-func Follow(ctx context.Context, path string) (io.ReadCloser, error) {
+// It ends (io.EOF) when ctx is done. Close releases the open file. With
+// fromEnd it starts at the current end, as a monitor does: what is already
+// in the file is history, not news.
+func Follow(ctx context.Context, path string, fromEnd bool) (io.ReadCloser, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return &follower{ctx: ctx, path: path, f: f}, nil
+	fl := &follower{ctx: ctx, path: path, f: f}
+	if fromEnd {
+		if fl.pos, err = f.Seek(0, io.SeekEnd); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return fl, nil
 }
 
 type follower struct {

@@ -8,10 +8,15 @@ import (
 // DefaultFormat is the log-format `option httplog` stands for.
 const DefaultFormat = `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r`
 
+// CLFFormat is the log-format `option httplog clf` stands for; ParseFormat
+// takes "clf" for it.
+const CLFFormat = `%{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl`
+
 // Format is a compiled custom `log-format`: literal text and variables,
 // of which the ones a Record holds are read and the rest skipped.
 type Format struct {
-	items []item
+	items    []item
+	quoteAll bool // %{+Q}o: the variables after it are quoted unless they say -Q
 }
 
 type item struct {
@@ -31,6 +36,9 @@ func ParseFormat(s string) (*Format, error) {
 		return nil, fmt.Errorf("log-format is %d bytes, more than %d", len(s), maxFormat)
 	}
 	s = strings.TrimSpace(s)
+	if s == "clf" {
+		s = CLFFormat
+	}
 	s = strings.TrimPrefix(s, "log-format ")
 	s = unquote(strings.TrimSpace(s))
 	s = strings.ReplaceAll(s, "${HAPROXY_HTTP_LOG_FMT}", DefaultFormat)
@@ -72,14 +80,19 @@ func (f *Format) variable(s string) (string, error) {
 		f.lit("%")
 		return s[1:], nil
 	}
-	var it item
+	it := item{quoted: f.quoteAll}
 	if strings.HasPrefix(s, "{") {
 		end := strings.IndexByte(s, '}')
 		if end < 0 {
 			return "", fmt.Errorf("log-format: %%{ without a closing brace")
 		}
-		it.quoted = strings.Contains(s[1:end], "+Q")
+		flags := s[1:end]
+		it.quoted = strings.Contains(flags, "+Q") || it.quoted && !strings.Contains(flags, "-Q")
 		s = s[end+1:]
+		if strings.HasPrefix(s, "o") && (len(s) == 1 || !isLetter(s[1])) {
+			f.quoteAll = it.quoted // %o: flags for what follows, no value
+			return s[1:], nil
+		}
 	}
 	if strings.HasPrefix(s, "[") {
 		end := matchingBracket(s)
@@ -91,7 +104,7 @@ func (f *Format) variable(s string) (string, error) {
 		return s, nil
 	}
 	n := 0
-	for n < len(s) && (s[n] >= 'a' && s[n] <= 'z' || s[n] >= 'A' && s[n] <= 'Z') {
+	for n < len(s) && isLetter(s[n]) {
 		n++
 	}
 	if n == 0 {
@@ -204,10 +217,7 @@ func (f *Format) value(i int, s string) (string, string) {
 	if j := strings.Index(s, next); j >= 0 {
 		return s[:j], s[j:]
 	}
-	if strings.TrimLeft(next, " ") == "" {
-		return s, ""
-	}
-	return s, ""
+	return s, "" // the literal is missing: matchLiteral says so
 }
 
 // set stores one variable's value in r; variables a Record has no field
@@ -252,3 +262,5 @@ func (p *Parser) set(name, v string, r *Record) error {
 	}
 	return nil
 }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

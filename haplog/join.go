@@ -3,7 +3,7 @@ package haplog
 import (
 	"fmt"
 	"io"
-	"strconv"
+	"net"
 	"strings"
 	"time"
 
@@ -22,8 +22,8 @@ const joinSlack = time.Second
 type Switch struct {
 	Session int
 	Seq     int
-	From    string
-	To      string
+	From    string // the session's pin
+	To      string // the backend that answered instead
 	Cause   report.Cause
 	Local   string    // the request's local address: the client address the LB logs
 	Start   time.Time // when the probe sent it
@@ -48,23 +48,19 @@ type Join struct {
 func NewJoin(rep *report.Report, each func(func(*probe.Event) error) error) (*Join, error) {
 	j := &Join{byLocal: map[string][]*Switch{}, byMark: map[[2]int]*Switch{}}
 	for _, sm := range rep.Samples {
-		from := sm.Pin
 		for _, st := range sm.Steps {
 			if st.Switch {
-				sw := &Switch{Session: sm.Session, Seq: st.Seq, From: from, To: st.Backend, Cause: sm.Cause}
+				sw := &Switch{Session: sm.Session, Seq: st.Seq, From: sm.Pin, To: st.Backend, Cause: sm.Cause}
 				j.switches = append(j.switches, sw)
 				j.byMark[[2]int{sw.Session, sw.Seq}] = sw
-			}
-			if st.Backend != "" {
-				from = st.Backend
 			}
 		}
 	}
 	err := each(func(ev *probe.Event) error {
 		if sw := j.byMark[[2]int{ev.Session, ev.Seq}]; sw != nil {
-			sw.Local, sw.Start, sw.Latency = ev.Local, ev.Start, ev.Latency
-			if ev.Local != "" {
-				j.byLocal[ev.Local] = append(j.byLocal[ev.Local], sw)
+			sw.Local, sw.Start, sw.Latency = logAddr(ev.Local), ev.Start, ev.Latency
+			if sw.Local != "" {
+				j.byLocal[sw.Local] = append(j.byLocal[sw.Local], sw)
 			}
 		}
 		return nil
@@ -78,21 +74,16 @@ func (j *Join) Add(r *Record) {
 	if j == nil {
 		return
 	}
-	if s, q, ok := ParseMark(r.Captured); ok {
-		if sw := j.byMark[[2]int{s, q}]; sw != nil {
+	if s, q, ok := ParseMark(r.Captured + "|" + r.UniqueID); ok {
+		// Another run's request can carry the same session and seq: the
+		// time must fit too.
+		if sw := j.byMark[[2]int{s, q}]; sw != nil && sw.near(r) {
 			j.take(sw, r, "mark", 0)
 		}
 		return
 	}
-	if r.Time.IsZero() {
-		return
-	}
 	for _, sw := range j.byLocal[r.Client] {
-		if sw.By == "mark" {
-			continue
-		}
-		lo, hi := sw.Start.Add(-joinSlack), sw.Start.Add(sw.Latency+joinSlack)
-		if r.Time.Before(lo) || r.Time.After(hi) {
+		if sw.By == "mark" || !sw.near(r) {
 			continue
 		}
 		dt := r.Time.Sub(sw.Start).Abs()
@@ -102,9 +93,18 @@ func (j *Join) Add(r *Record) {
 	}
 }
 
+// near reports whether the record's date fits the switch's request.
+func (sw *Switch) near(r *Record) bool {
+	if r.Time.IsZero() {
+		return false
+	}
+	lo, hi := sw.Start.Add(-joinSlack), sw.Start.Add(sw.Latency+joinSlack)
+	return !r.Time.Before(lo) && !r.Time.After(hi)
+}
+
 func (j *Join) take(sw *Switch, r *Record, by string, dt time.Duration) {
 	sw.Found, sw.By, sw.dt = true, by, dt
-	sw.Line = Record{Host: strings.Clone(r.Host), Client: strings.Clone(r.Client), Time: r.Time,
+	sw.Line = Record{File: r.File, Host: strings.Clone(r.Host), Client: strings.Clone(r.Client), Time: r.Time,
 		Frontend: strings.Clone(r.Frontend), Backend: strings.Clone(r.Backend), Server: strings.Clone(r.Server),
 		Status: r.Status, Term: strings.Clone(r.Term), Redispatched: r.Redispatched}
 }
@@ -117,14 +117,9 @@ func (j *Join) Switches() []*Switch {
 	return j.switches
 }
 
-// MarkValue is the probe's mark header value for one request:
-// "RUN/SESSION/SEQ". The run part tells runs apart by eye; the join uses
-// session and seq, within one events file.
-func MarkValue(run string, session, seq int) string {
-	return run + "/" + strconv.Itoa(session) + "/" + strconv.Itoa(seq)
-}
-
-// ParseMark finds a mark among captured headers ("a|RUN/3/7|b").
+// ParseMark finds the probe's mark (probe.MarkValue) among captured
+// headers ("a|RUN/3/7|b") or in a unique id. The join uses session and seq, within one
+// events file.
 func ParseMark(captured string) (session, seq int, ok bool) {
 	for _, v := range strings.Split(captured, "|") {
 		parts := strings.Split(v, "/")
@@ -179,19 +174,19 @@ func (j *Join) Write(w io.Writer) error {
 	}
 	fmt.Fprintf(ew, "\nThe probe's switches, in HAProxy's words (%d of %d found in the log):\n", found, len(j.switches))
 	for _, sw := range j.switches {
-		fmt.Fprintf(ew, "  #%d seq %d %s -> %s (report: %s): ", sw.Session, sw.Seq, sw.From, sw.To, sw.Cause)
+		fmt.Fprintf(ew, "  #%d seq %d pinned to %s, served by %s (report: %s): ", sw.Session, sw.Seq, sw.From, sw.To, sw.Cause)
 		if !sw.Found {
 			fmt.Fprintf(ew, "no log line for %s at %s\n", orDash(sw.Local), sw.Start.Format("15:04:05.000"))
 			continue
 		}
 		l := &sw.Line
-		node := ""
+		node := " in " + l.File
 		if l.Host != "" {
-			node = " by node " + l.Host
+			node = " on node " + l.Host
 		}
 		fmt.Fprintf(ew, "HAProxy%s: %s/%s %d %s, client cookie %c (%s), server cookie %c (%s) [by %s]",
-			node, l.Backend, l.Server, l.Status, l.Term, l.ClientCookie(), ClientMeaning(l.ClientCookie()).Text,
-			l.ServerCookie(), ServerMeaning(l.ServerCookie()).Text, sw.By)
+			node, l.Backend, l.Server, l.Status, l.Term, l.ClientCookie(), clientWord(l.ClientCookie()),
+			l.ServerCookie(), serverWord(l.ServerCookie()), sw.By)
 		if a := Agreement(sw.Cause, l); a != "" {
 			fmt.Fprintf(ew, " — %s the report", a)
 		}
@@ -205,4 +200,31 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// clientWord and serverWord name a status in a word, for one-line output.
+func clientWord(c byte) string {
+	if w, ok := map[byte]string{'N': "none", 'I': "invalid", 'D': "server down", 'V': "valid", 'E': "expired",
+		'O': "too old", 'U': "unused", '-': "no persistence"}[c]; ok {
+		return w
+	}
+	return "unknown"
+}
+
+func serverWord(c byte) string {
+	if w, ok := map[byte]string{'N': "none", 'I': "inserted", 'U': "updated", 'P': "provided",
+		'R': "rewritten", 'D': "deleted", '-': "no persistence"}[c]; ok {
+		return w
+	}
+	return "unknown"
+}
+
+// logAddr writes a Go address ("[::1]:4000") as HAProxy's %ci:%cp does
+// ("::1:4000").
+func logAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	return host + ":" + port
 }

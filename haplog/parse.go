@@ -202,10 +202,12 @@ func atoi(s string) (int, bool) {
 	return n, true
 }
 
+var messagePrefixes = []string{"Server ", "Proxy ", "backend ", "Backup Server ", "Health check for ", "Stopping ", "Pausing ", "Resuming ", "Paused ", "Resumed "}
+
 // isMessage recognises HAProxy's own log messages (servers going up or
 // down, proxies starting or stopping), which share the log with requests.
 func isMessage(s string) bool {
-	for _, p := range []string{"Server ", "Proxy ", "backend ", "Backup Server ", "Health check for ", "Stopping ", "Pausing ", "Resuming "} {
+	for _, p := range messagePrefixes {
 		if strings.HasPrefix(s, p) {
 			return true
 		}

@@ -135,3 +135,22 @@ func TestCustomFormat(t *testing.T) {
 		t.Error("a line not matching the format was accepted")
 	}
 }
+
+// `option httplog clf` as HAProxy 2.6.12 wrote it here; --log-format clf.
+func TestCLF(t *testing.T) {
+	t.Parallel()
+	f, err := ParseFormat("clf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Record
+	line := `127.0.0.1 - - [03/Dec/2026:09:16:52 +0000] "GET /y HTTP/1.1" 200 127 "" "" 50848 844 "fe_main" "be_app" "b1" 0 0 0 1 1 --VN 1 1 0 0 0 0 0 "" "" `
+	if err := NewParser(f, time.Local).Parse(line, &r); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 12, 3, 9, 16, 52, 0, time.UTC)
+	if r.Client != "127.0.0.1:50848" || !r.Time.Equal(want) || r.Request != "GET /y HTTP/1.1" || r.Status != 200 ||
+		r.Frontend != "fe_main" || r.Backend != "be_app" || r.Server != "b1" || r.Term != "--VN" {
+		t.Errorf("%+v", r)
+	}
+}

@@ -24,6 +24,13 @@ const (
 	maxSampleText  = 200 // bytes of an unreadable line shown
 )
 
+// The kinds of line Reader.Observe is told.
+const (
+	LineRequest    = "request"
+	LineMessage    = "message"
+	LineUnreadable = "unreadable"
+)
+
 // Sample is one unreadable line, for the user to see why.
 type Sample struct {
 	File   string `json:"file"`
@@ -48,6 +55,12 @@ type Reader struct {
 	Parser     *Parser
 	Redactor   *redact.Redactor // redacts sample text; nil shows it
 	MaxSamples int              // 0: DefaultSamples
+	// Observe, when set, is told the kind of every line read: LineRequest,
+	// LineMessage or LineUnreadable (empty lines are not told).
+	Observe func(kind string)
+	// OnChange, when set, is told every server state change, beyond the
+	// ones Changes keeps too.
+	OnChange func(Change)
 
 	Lines      int64 // lines read, of every kind
 	Requests   int64 // request lines handed to the callback
@@ -93,10 +106,13 @@ func (rd *Reader) line(name string, n int64, line string, rec *Record, fn func(*
 	err := rd.Parser.Parse(line, rec)
 	switch {
 	case err == nil:
+		rec.File = name
 		rd.Requests++
+		rd.observe(LineRequest)
 		fn(rec)
 	case errors.Is(err, ErrMessage):
 		rd.Messages++
+		rd.observe(LineMessage)
 		rd.change(name, n, rec.Host, line)
 	case errors.Is(err, errEmpty):
 	default:
@@ -113,8 +129,15 @@ func skipLine(br *bufio.Reader) error {
 	}
 }
 
+func (rd *Reader) observe(kind string) {
+	if rd.Observe != nil {
+		rd.Observe(kind)
+	}
+}
+
 func (rd *Reader) unreadable(name string, n int64, reason, line string) {
 	rd.Unreadable++
+	rd.observe(LineUnreadable)
 	max := rd.MaxSamples
 	if max == 0 {
 		max = DefaultSamples
@@ -131,7 +154,7 @@ func (rd *Reader) unreadable(name string, n int64, reason, line string) {
 
 // change records "Server BACKEND/SERVER is STATE, ..." messages.
 func (rd *Reader) change(name string, n int64, host, line string) {
-	if len(rd.Changes) >= maxChanges {
+	if len(rd.Changes) >= maxChanges && rd.OnChange == nil {
 		return
 	}
 	_, msg := splitHeader(strings.TrimRight(line, "\r\n"))
@@ -148,8 +171,14 @@ func (rd *Reader) change(name string, n int64, host, line string) {
 	}
 	state, _, _ = strings.Cut(state, ",")
 	state, _, _ = strings.Cut(state, " ")
-	rd.Changes = append(rd.Changes, Change{File: name, Line: n, Host: strings.Clone(host),
-		Backend: strings.Clone(be), Server: strings.Clone(srv), State: strings.Clone(state)})
+	c := Change{File: name, Line: n, Host: strings.Clone(host),
+		Backend: strings.Clone(be), Server: strings.Clone(srv), State: strings.Clone(state)}
+	if rd.OnChange != nil {
+		rd.OnChange(c)
+	}
+	if len(rd.Changes) < maxChanges {
+		rd.Changes = append(rd.Changes, c)
+	}
 }
 
 // redactValues hides what follows '=' in every NAME=VALUE of a line:

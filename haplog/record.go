@@ -5,6 +5,7 @@ import "time"
 // Record is what one HTTP log line says about one request. Strings point
 // into the line they were parsed from.
 type Record struct {
+	File     string    // the file the line is in, as the Reader was told
 	Host     string    // the syslog header's host name, "" without one (or "-")
 	Client   string    // client address and port as HAProxy wrote them (%ci:%cp)
 	Time     time.Time // when the request's first byte arrived (%tr); zero if the format has no date

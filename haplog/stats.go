@@ -40,8 +40,8 @@ type Counts struct {
 	Pair         [len(ClientStatuses) + 1][len(ServerStatuses) + 1]int64 `json:"-"`
 }
 
-// Client returns the requests whose client cookie status is c.
-func (c *Counts) Client(status byte) int64 {
+// ByClient returns the requests whose client cookie status is status.
+func (c *Counts) ByClient(status byte) int64 {
 	i := strings.IndexByte(ClientStatuses, status)
 	if i < 0 {
 		i = len(ClientStatuses)
@@ -53,8 +53,8 @@ func (c *Counts) Client(status byte) int64 {
 	return n
 }
 
-// Server returns the requests whose server cookie status is s.
-func (c *Counts) Server(status byte) int64 {
+// ByServer returns the requests whose server cookie status is status.
+func (c *Counts) ByServer(status byte) int64 {
 	j := strings.IndexByte(ServerStatuses, status)
 	if j < 0 {
 		j = len(ServerStatuses)

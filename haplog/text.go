@@ -95,9 +95,9 @@ func (s Summary) serverTable(w io.Writer) {
 	row := func(k Key, c *Counts) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t", k.Frontend, k.Backend, k.Server)
 		for j := 0; j < len(ServerStatuses); j++ {
-			fmt.Fprintf(tw, "%d\t", c.Server(ServerStatuses[j]))
+			fmt.Fprintf(tw, "%d\t", c.ByServer(ServerStatuses[j]))
 		}
-		fmt.Fprintf(tw, "%d\t\n", c.Server(0))
+		fmt.Fprintf(tw, "%d\t\n", c.ByServer(0))
 	}
 	for _, sc := range s.Stats.Servers() {
 		row(sc.Key, &sc.Counts)
@@ -112,13 +112,13 @@ func (s Summary) meanings(w io.Writer) {
 	t := &s.Stats.Total
 	for i := 0; i < len(ClientStatuses); i++ {
 		c := ClientStatuses[i]
-		if n := t.Client(c); n > 0 {
+		if n := t.ByClient(c); n > 0 {
 			fmt.Fprintf(w, "  client %c %9d  %s\n", c, n, withCause(ClientMeaning(c)))
 		}
 	}
 	for j := 0; j < len(ServerStatuses); j++ {
 		c := ServerStatuses[j]
-		if n := t.Server(c); n > 0 {
+		if n := t.ByServer(c); n > 0 {
 			fmt.Fprintf(w, "  server %c %9d  %s\n", c, n, withCause(ServerMeaning(c)))
 		}
 	}
@@ -147,7 +147,7 @@ func (s Summary) timeline(w io.Writer) {
 			sticky = fmt.Sprintf("%.1f%%", 100*j.Stickiness)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", b.Start.In(s.Stats.Last.Location()).Format(layout),
-			b.Requests, sticky, b.Client('V'), b.Client('I'), b.Client('D'), b.Client('E'), b.Client('O'), b.Client('N'), b.Errors)
+			b.Requests, sticky, b.ByClient('V'), b.ByClient('I'), b.ByClient('D'), b.ByClient('E'), b.ByClient('O'), b.ByClient('N'), b.Errors)
 	}
 	tw.Flush()
 }

@@ -6,8 +6,8 @@
 //
 // It only reads. Client refuses every command that is not on a short
 // allow-list of `show` commands, and any command carrying a ';' (HAProxy
-// runs several commands given on one line) or a backslash (its escape
-// character), so no caller can set, disable, clear, add, delete or shut
+// runs several commands given on one line), a backslash (its escape
+// character), a quote or a control character, so no caller can set, disable, clear, add, delete or shut
 // anything down through it, even by mistake or from user input.
 //
 // Every exchange is bounded: a dial and a whole-reply timeout, and a
@@ -24,5 +24,7 @@
 // notices restarts (a new PID). Its Result answers the questions a report
 // asks: when did this server go DOWN (DownAt), what outages were there
 // (Outages), which server does this cookie value name (CookieMap), how
-// many redispatches happened during the run (Redispatches).
+// many redispatches happened during the run (Redispatches). Outages and
+// CookieMap can also be asked of the Watcher while it runs, which is how
+// a run's backend-loss verdict hears HAProxy's word as it happens.
 package haruntime

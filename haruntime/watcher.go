@@ -235,6 +235,14 @@ func (w *Watcher) Outages() []Outage {
 	return r.Outages()
 }
 
+// CookieMap is Result.CookieMap, from the snapshot Watch took; safe
+// during the watch.
+func (w *Watcher) CookieMap() map[string]map[string]string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return CookieMap(w.res.Before.Stat)
+}
+
 // Result is what a Watcher saw.
 type Result struct {
 	Socket      string    `json:"socket"`

@@ -58,6 +58,7 @@ func StartApache(ctx context.Context, cfg ApacheConfig, backends []*Backend) (*P
 
 type apacheFlavor struct{ cfg ApacheConfig }
 
+func (*apacheFlavor) tls() bool                         { return false }
 func (*apacheFlavor) kind() string                      { return "apache" }
 func (*apacheFlavor) find() (string, error)             { return FindApache() }
 func (*apacheFlavor) name() string                      { return "httpd.conf" }
@@ -133,8 +134,15 @@ func (f *apacheFlavor) render(dir, host string, port int, backends []*Backend) (
 	line("ThreadsPerChild 32")
 	line("MaxRequestWorkers 32")
 	line("")
+	c.writeBalancer(line, backends[:n])
+	return b.String(), nil
+}
+
+// writeBalancer writes the balancer, its members with routes s1..sN, and
+// the ProxyPass through it.
+func (c ApacheConfig) writeBalancer(line func(string, ...any), backends []*Backend) {
 	line("<Proxy \"balancer://lab\">")
-	for i, be := range backends[:n] {
+	for i, be := range backends {
 		line("    BalancerMember \"http://%s\" route=s%d", be.Addr(), i+1)
 	}
 	set := "lbmethod=byrequests"
@@ -151,7 +159,6 @@ func (f *apacheFlavor) render(dir, host string, port int, backends []*Backend) (
 	}
 	line("ProxyPass \"/\" \"balancer://lab/\"")
 	line("ProxyPassReverse \"/\" \"balancer://lab/\"")
-	return b.String(), nil
 }
 
 // labServerName is the ServerName of a lab Apache: the name the lab

@@ -3,17 +3,18 @@
 // verdicts checked against reality.
 //
 // It exists for two callers: the `stickyprobe lab` command, which lets a
-// newcomer see what a sticky (or broken) HAProxy setup looks like from the
-// outside, and the project's integration tests, which need a load balancer
-// whose behaviour is real rather than simulated. Nothing here mocks HAProxy:
-// a real haproxy process is started with a generated config, and the backends
-// are real TCP listeners served by net/http, each naming itself in an
-// X-Backend header so a client can tell which server answered.
+// newcomer see what a sticky (or broken) setup looks like from the outside,
+// and the project's integration tests, which need a load balancer whose
+// behaviour is real rather than simulated. Nothing here mocks a load
+// balancer: a real haproxy, nginx, caddy or apache2 process is started with
+// a generated config, and the backends are real TCP listeners served by
+// net/http, each naming itself in an X-Backend header so a client can tell
+// which server answered.
 //
 // Everything binds to loopback only: backends and peers to 127.0.0.1, a
-// frontend to 127.0.0.1 or, when asked (HAProxyConfig.BindAddr), another
-// 127.0.0.0/8 address; Render refuses anything else. Every wait (readiness,
-// stop, re-bind) is bounded in time, so a broken environment produces an
+// frontend to 127.0.0.1 or, when asked (BindAddr), another 127.0.0.0/8
+// address; rendering refuses anything else. Every wait (readiness, stop,
+// re-bind, reload) is bounded in time, so a broken environment produces an
 // error instead of a hang.
 //
 // # Pieces
@@ -37,28 +38,31 @@
 //     haruntime and --haproxy-socket.
 //   - proc.go, proc_*.go: LB-agnostic process plumbing (process group,
 //     bounded SIGTERM/SIGKILL stop, bounded log capture, readiness).
-//   - Lab and the LoadBalancer interface (lab.go): backends plus one load
-//     balancer for the common case; Lab.AddNode puts more HAProxy nodes in
-//     front of the same backends, e.g. one whose cookie values differ
+//   - Node, LBConfig and StartNode (node.go): any kind of load balancer the
+//     lab runs. Proc is the process handling nginx (nginx.go), Caddy
+//     (caddy.go) and Apache (apache.go) share: a config checked with the
+//     tool's own check mode (`nginx -t`, `caddy validate`, `apache2 -t`),
+//     the server in the foreground in its own process group, readiness by
+//     a real proxied response, the tool's own reload (`nginx -s reload`,
+//     `caddy reload` through a loopback admin port, `apache2 -k graceful`)
+//     and a full restart on the same port. LBPresets (lb_presets.go) are
+//     the good and broken setups of all four kinds.
+//   - Lab and the LoadBalancer interface (lab.go): backends (StartBackends)
+//     plus one load balancer for the common case (Options.HAProxy, or any
+//     kind with Options.LB); Lab.AddNode puts more HAProxy nodes in front of
+//     the same backends, e.g. one whose cookie values differ
 //     (HAProxyConfig.CookiePrefix) or one on 127.0.0.2 at the same port
-//     (BindAddr, Port), like two LB nodes behind one DNS name.
+//     (BindAddr, Port), like two LB nodes behind one DNS name; Lab.AddLB
+//     does the same for any kind (two Caddy nodes with different secrets).
 //
 // # Adding another load balancer kind
 //
-// Callers only see the LoadBalancer interface, so adding nginx, Caddy or
-// Apache does not touch them. To add one:
+// Callers only see the LoadBalancer and Node interfaces. To add one:
 //
-//  1. Add a <kind>_config.go with a config struct whose Render(listenPort,
-//     backends) returns the full config text, plus that kind's presets.
-//  2. Add a <kind>.go with a Start<Kind> function returning a type that
-//     implements LoadBalancer. Reuse freePort (ports.go) and the helpers in
-//     proc.go (startProcess, waitProxying, boundedBuffer): validate the
-//     config with the tool's own check mode first, run the server in the
-//     foreground in its own process group, wait for a real proxied response
-//     carrying X-Backend, and stop with SIGTERM then SIGKILL after a bounded
-//     wait. Also add a Find<Kind> with install instructions, like
-//     FindHAProxy.
-//  3. Give Options a field for the new kind and let Start pick it.
-//  4. Add end-to-end tests next to the HAProxy ones; like those, they must
-//     fail (not skip) when the binary is missing, with install instructions.
+//  1. Add a <kind>.go with a config struct implementing LBConfig and a
+//     flavor (node.go) that renders the config, names the tool's check,
+//     run and reload commands, and a Find<Kind> with install instructions.
+//  2. Let StartNode and FindLB know the kind, and add presets to LBPresets.
+//  3. Add end-to-end tests next to the others; like those, they must fail
+//     (not skip) when the binary is missing, with install instructions.
 package lab

@@ -76,15 +76,25 @@ func TestRequestLogSurvivesRestartAndReload(t *testing.T) {
 	if path == "" {
 		t.Fatal("no request log")
 	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	// get sends a marked request and waits until its line is in the log:
+	// HAProxy writes it when the request ends, which a SIGTERM can beat.
 	get := func(mark string) {
+		t.Helper()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, h.URL(), nil)
 		req.Header.Set(MarkHeader, mark)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if b, _ := os.ReadFile(path); strings.Contains(string(b), "{"+mark+"}") {
+				return
+			}
+		}
+		t.Fatalf("no line for %s", mark)
 	}
 	get("before")
 	if err := h.Restart(ctx); err != nil {
@@ -95,15 +105,8 @@ func TestRequestLogSurvivesRestartAndReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	get("after-reload")
-	deadline := time.Now().Add(3 * time.Second)
-	var text string
-	for time.Now().Before(deadline) {
-		b, _ := os.ReadFile(path)
-		if text = string(b); strings.Contains(text, "{after-reload}") {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	b, _ := os.ReadFile(path)
+	text := string(b)
 	for _, m := range []string{"{before}", "{after-restart}", "{after-reload}"} {
 		if !strings.Contains(text, m) {
 			t.Errorf("log lacks %s:\n%s", m, text)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"net"
 	"net/http"
@@ -212,5 +213,104 @@ func TestNginxIPHashKeysOnThreeOctets(t *testing.T) {
 	}
 	if len(oneNet) != 1 || len(manyNets) < 3 {
 		t.Errorf("20 addresses of one /24 on %v (want one server), of 20 /24s on %v (want all three)", oneNet, manyNets)
+	}
+}
+
+// Over https Caddy 2.6.2 sets the very same cookie: no Secure, no
+// SameSite=None.
+func TestCaddyCookieOverTLS(t *testing.T) {
+	l := startLBLab(t, CaddyConfig{LBPolicy: "cookie lb " + CaddySecret, TLS: true}, BackendOptions{})
+	if !strings.HasPrefix(l.LB.URL(), "https://") {
+		t.Fatalf("URL %s, want https", l.LB.URL())
+	}
+	tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: labServerName}}
+	defer tr.CloseIdleConnections()
+	for i := 0; i < 6; i++ {
+		r := get(t, &http.Client{Transport: tr, Timeout: 3 * time.Second}, l.LB.URL(), "")
+		b := l.Backend(r.backend)
+		if b == nil || len(r.setCookies) != 1 {
+			t.Fatalf("reply %+v", r)
+		}
+		mac := hmac.New(sha256.New, []byte(CaddySecret))
+		mac.Write([]byte(b.Addr()))
+		if want := "lb=" + hex.EncodeToString(mac.Sum(nil)) + "; Path=/"; r.setCookies[0] != want {
+			t.Fatalf("over https %s set %q, want %q", r.backend, r.setCookies[0], want)
+		}
+	}
+}
+
+func TestStartBackendsNamesThemInOrder(t *testing.T) {
+	bs, err := StartBackends(3, BackendOptions{AppCookie: AppCookie})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range bs {
+		if want := "server" + strconv.Itoa(i+1); b.Name() != want || !b.Running() {
+			t.Errorf("backend %d: %s running=%v, want %s running", i, b.Name(), b.Running(), want)
+		}
+		if r := get(t, freshClient(t), "http://"+b.Addr()+"/", ""); r.backend != b.Name() || len(r.setCookies) != 1 {
+			t.Errorf("%s answered %+v", b.Name(), r)
+		}
+	}
+	if err := StopBackends(bs); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bs {
+		if b.Running() {
+			t.Errorf("%s still running after StopBackends", b.Name())
+		}
+	}
+	if _, err := StartBackends(2, BackendOptions{AppCookie: "bad name"}); err == nil {
+		t.Error("StartBackends with an invalid AppCookie succeeded")
+	}
+}
+
+// nginx 1.22's `hash ... consistent` places servers on a ring by their
+// address: reordering the server lines moves nobody, removing one moves
+// only its users. Plain `hash` is modulo the server list: a reorder or a
+// removal moves users of the other servers too.
+func TestNginxHashConsistentIgnoresOrder(t *testing.T) {
+	requireLB(t, "nginx")
+	bs, err := StartBackends(3, BackendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer StopBackends(bs)
+	mapping := func(upstream string, set []*Backend) []string {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		n, err := StartNginx(ctx, NginxConfig{Upstream: []string{upstream}}, set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Stop()
+		var got []string
+		for i := 2; i < 42; i++ {
+			got = append(got, get(t, sourceClient(t, "127.0.0."+strconv.Itoa(i)), n.URL(), "").backend)
+		}
+		return got
+	}
+	moved := func(a, b []string, except string) (n int) {
+		for i := range a {
+			if a[i] != b[i] && a[i] != except {
+				n++
+			}
+		}
+		return n
+	}
+	reversed := []*Backend{bs[2], bs[1], bs[0]}
+	for _, tc := range []struct {
+		upstream   string
+		consistent bool
+	}{{"hash $remote_addr consistent", true}, {"hash $remote_addr", false}} {
+		base := mapping(tc.upstream, bs)
+		reorder, removed := moved(base, mapping(tc.upstream, reversed), ""), moved(base, mapping(tc.upstream, bs[:2]), "server3")
+		t.Logf("%s: a reorder moved %d of 40 users, removing server3 moved %d users of the others", tc.upstream, reorder, removed)
+		if tc.consistent && (reorder != 0 || removed != 0) {
+			t.Errorf("%s: want nobody moved by a reorder, and only server3's users by its removal", tc.upstream)
+		}
+		if !tc.consistent && (reorder == 0 || removed == 0) {
+			t.Errorf("%s: want a reorder and a removal to move users of the other servers", tc.upstream)
+		}
 	}
 }

@@ -48,6 +48,7 @@ func StartNginx(ctx context.Context, cfg NginxConfig, backends []*Backend) (*Pro
 
 type nginxFlavor struct{ cfg NginxConfig }
 
+func (*nginxFlavor) tls() bool             { return false }
 func (*nginxFlavor) kind() string          { return "nginx" }
 func (*nginxFlavor) find() (string, error) { return FindNginx() }
 func (*nginxFlavor) name() string          { return "nginx.conf" }

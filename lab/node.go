@@ -63,6 +63,7 @@ const (
 // its binary, its config, its check, run and reload commands.
 type flavor interface {
 	kind() string
+	tls() bool // the frontend speaks https
 	find() (string, error)
 	// render returns the config text for a frontend on host:port, to be
 	// written to dir/name().
@@ -140,8 +141,13 @@ func (p *Proc) Port() int { return p.port }
 // Addr is the frontend's "host:port".
 func (p *Proc) Addr() string { return hostPort(p.host, p.port) }
 
-// URL implements LoadBalancer.
-func (p *Proc) URL() string { return "http://" + p.Addr() + "/" }
+// URL implements LoadBalancer: https:// for a TLS frontend (CaddyConfig.TLS).
+func (p *Proc) URL() string {
+	if p.fl.tls() {
+		return "https://" + p.Addr() + "/"
+	}
+	return "http://" + p.Addr() + "/"
+}
 
 // Logs implements LoadBalancer: the server's output across all runs.
 func (p *Proc) Logs() string { return p.logs.String() }

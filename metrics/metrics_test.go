@@ -52,6 +52,7 @@ func describe(mf *dto.MetricFamily) string {
 func TestMetricNamesGolden(t *testing.T) {
 	m := New(Options{Scenario: "smoke"})
 	fullCycle(t, m)
+	fullHAProxyLog(t, m) // monitor --haproxy-log's series (haproxylog_test.go)
 	var lines []string
 	for _, mf := range gather(t, m) {
 		lines = append(lines, describe(mf))

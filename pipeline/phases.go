@@ -230,6 +230,17 @@ func (b *tailBuffer) String() string {
 	return strings.ToValidUTF8(string(b.buf), "\uFFFD")
 }
 
+// SyncWriter makes w safe to share between a run's goroutines (phases,
+// the event loop) and the caller's own (an Observer's warnings, say):
+// given as Options.Stderr, it is used as it is, so every writer takes the
+// same lock.
+func SyncWriter(w io.Writer) io.Writer {
+	if lw, ok := w.(*lockedWriter); ok {
+		return lw
+	}
+	return &lockedWriter{w: w}
+}
+
 // lockedWriter lets the phases and the event loop share stderr.
 type lockedWriter struct {
 	mu sync.Mutex

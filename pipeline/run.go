@@ -32,11 +32,15 @@ type Options struct {
 	Interactive    bool                     // Stdin is a terminal: a pause phase may wait on it
 	Sinks          []Sink                   // the caller's own consumers, after the built-in ones
 	Observer       Observer                 // the LB's own view of the run; nil: none
+	Mark           string                   // the run id in each request's mark header (probe.WithMark); "": no mark
 	Clock          Clock                    // nil: RealClock
 	Exec           Exec                     // nil: ShellExec
 	// Annotate add to the report once it is judged, before any output is
 	// written (run --haproxy-config ties causes to config lines).
 	Annotate []func(*report.Report)
+	// LB says whose words the hints are in (Run.LB), asked once the
+	// requests are done, before any output closes; nil: HAProxy's.
+	LB func(ctx context.Context, tokenName string) *report.LB
 }
 
 // Result is what a run produced.
@@ -60,7 +64,7 @@ func (o *Options) defaults() {
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}
-	o.Stderr = &lockedWriter{w: o.Stderr} // phases and the event loop both write to it
+	o.Stderr = SyncWriter(o.Stderr) // phases and the event loop both write to it
 	if o.Redactor == nil {
 		o.Redactor = redact.New()
 	}
@@ -107,7 +111,7 @@ func prepare(spec scenarios.Spec, o *Options) (*prepared, error) {
 	runner, err := probe.NewRunner(spec, probe.WithTrace(probe.Trace{
 		Headers:  o.Outputs.Files["har"] != "" || o.Headers,
 		Redactor: o.Redactor,
-	}))
+	}), probe.WithMark(o.Mark))
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +207,9 @@ func (r *prepared) run(ctx context.Context) (*Result, error) {
 		if c := context.Cause(runCtx); errors.Is(c, ErrUnreachable) {
 			res.Err = c
 		}
+	}
+	if o.LB != nil {
+		res.Run.LB = o.LB(ctx, r.summary.TokenName())
 	}
 	if err := closeAll(res, sinks); err != nil {
 		return res, fmt.Errorf("%w: %w", ErrOutput, err)

@@ -226,6 +226,7 @@ type client struct {
 	readers sync.Pool       // *bufio.Reader of readBufferSize, lent to busy connections
 	sources []*net.TCPAddr  // --source-ips, by index
 	h2      *http.Transport // --http2: makes the HTTP/2 connections; nil otherwise
+	mark    string          // WithMark's run, "" for none
 }
 
 func newClient(spec scenarios.Spec, d *dialer, sources []*net.TCPAddr) *client {
@@ -275,7 +276,7 @@ func (c *client) exchange(ctx context.Context, w *worker, t *target, slot **conn
 			}
 		}
 		ev.Reused, ev.Local = cn.used > 0, cn.local
-		resp, err := c.send(w, cn, t, jar, deadline)
+		resp, err := c.send(w, cn, t, jar, deadline, ev)
 		if err != nil {
 			w.end()
 			cn.close()
@@ -381,7 +382,7 @@ func (c *client) dialRaw(ctx context.Context, addr string, src int) (net.Conn, e
 
 // send writes the request and reads the response headers, skipping 1xx
 // responses.
-func (c *client) send(w *worker, cn *conn, t *target, jar []*http.Cookie, deadline time.Time) (*http.Response, error) {
+func (c *client) send(w *worker, cn *conn, t *target, jar []*http.Cookie, deadline time.Time, ev *Event) (*http.Response, error) {
 	if err := w.begin(cn.raw, deadline); err != nil {
 		return nil, err
 	}
@@ -403,7 +404,7 @@ func (c *client) send(w *worker, cn *conn, t *target, jar []*http.Cookie, deadli
 		// included.
 		rec.gotConnection(cn.raw.RemoteAddr().String())
 	}
-	w.buf = t.appendRequest(w.buf[:0], jar)
+	w.buf = appendMark(t.appendRequest(w.buf[:0], jar), c.mark, ev)
 	if _, err := cn.nc.Write(w.buf); err != nil {
 		return nil, nothingRead{err}
 	}

@@ -43,7 +43,7 @@ func (r *Runner) checkFDs() error {
 	}
 	return fmt.Errorf("%w: this plan holds up to %d file descriptors at once (%d connections under --conn %s, "+
 		"--concurrency %d, %d sessions, + %d for the probe), but the process may open %d (ulimit -n; hard limit %d): "+
-		"raise the limit (ulimit -n %d), or lower --concurrency, or with --conn session lower --sessions",
+		"raise the limit (ulimit -n %d) or lower --concurrency (with --conn session, --sessions)",
 		ErrFDLimit, need, need-fdReserve, r.spec.Conn, r.spec.Concurrency, r.spec.Sessions+r.spec.Control(), fdReserve,
 		soft, hard, need)
 }

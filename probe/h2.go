@@ -164,6 +164,9 @@ func (c *client) exchangeH2(ctx context.Context, w *worker, t *target, shared *h
 	if cookies := t.cookieValues(jar); len(cookies) > 0 {
 		req.Header["Cookie"] = cookies
 	}
+	if c.mark != "" {
+		req.Header.Set(MarkHeader, MarkValue(c.mark, ev.Session, ev.Seq))
+	}
 	if rec := w.rec; rec != nil {
 		rec.gotConnection(h.remote)
 		rec.wroteFields(req)

@@ -22,8 +22,8 @@ type JarMode string
 const (
 	// JarBrowser adds to RFC 6265 what current Chrome and Firefox
 	// enforce, each rule from the cookie draft that replaces it
-	// (draft-ietf-httpbis-rfc6265bis, "5.6 The Set-Cookie header field"
-	// and "5.7 Storage model"), or from Chrome's cookie store where the
+	// (draft-ietf-httpbis-rfc6265bis, its sections "The Set-Cookie Header
+	// Field" and "Storage Model"), or from Chrome's cookie store where the
 	// draft leaves a limit to the user agent:
 	//   - a cookie whose name and value together exceed 4096 bytes is
 	//     ignored;
@@ -58,7 +58,7 @@ func ParseJarMode(s string) (JarMode, error) {
 
 // Limits of the browser jar.
 const (
-	maxCookieNameValue = 4096 // rfc6265bis 5.6: name plus value, in bytes
+	maxCookieNameValue = 4096 // rfc6265bis Set-Cookie parsing: name plus value, in bytes
 	domainMaxCookies   = 180  // Chrome's kDomainMaxCookies
 	domainPurgeCookies = 30   // Chrome's kDomainPurgeCookies: evicted beyond the limit
 )

@@ -47,24 +47,25 @@ func TestBrowserJarRules(t *testing.T) {
 		browser Refusal // "" kept
 		rfc     Refusal
 	}{
-		// rfc6265bis-15 5.7 (storage model): "If the cookie's same-site-flag is "None", abort
+		// rfc6265bis, Storage Model: "If the cookie's same-site-flag is "None", abort
 		// these steps and ignore the cookie entirely unless the cookie's secure-only-flag is
-		// true." Chrome 80 and Firefox 69+ enforce it (chromestatus 5633521622188032).
-		{"rfc6265bis 5.7 SameSite=None needs Secure", "http://lab.example/", "SERVERID=s1; path=/; SameSite=None", RefusedSameSiteNone, ""},
-		{"rfc6265bis 5.7 SameSite=None with Secure", "https://lab.example/", "SERVERID=s1; path=/; SameSite=None; Secure", "", ""},
+		// true." Chrome enforces it since version 80; Mozilla announced the same
+		// ("Changes to SameSite Cookie Behavior", hacks.mozilla.org, 2020).
+		{"rfc6265bis Storage Model SameSite=None needs Secure", "http://lab.example/", "SERVERID=s1; path=/; SameSite=None", RefusedSameSiteNone, ""},
+		{"rfc6265bis Storage Model SameSite=None with Secure", "https://lab.example/", "SERVERID=s1; path=/; SameSite=None; Secure", "", ""},
 		{"SameSite=Lax is not concerned", "http://lab.example/", "SERVERID=s1; SameSite=Lax", "", ""},
-		// rfc6265bis 5.7: "__Secure-" names need the secure-only-flag; matched
+		// rfc6265bis Storage Model: "__Secure-" names need the secure-only-flag; matched
 		// case-insensitively since draft 12.
-		{"rfc6265bis 5.7 __Secure- without Secure", "https://lab.example/", "__Secure-SERVERID=s1", "", ""},
-		// rfc6265bis 5.7: __Host- needs Secure, no Domain attribute, Path=/.
-		{"rfc6265bis 5.7 __Host- complete", "https://lab.example/", "__Host-A=1; Secure; Path=/", "", ""},
-		// rfc6265bis 5.6: "If the sum of the lengths of the name string and the value string is
+		{"rfc6265bis Storage Model __Secure- without Secure", "https://lab.example/", "__Secure-SERVERID=s1", "", ""},
+		// rfc6265bis Storage Model: __Host- needs Secure, no Domain attribute, Path=/.
+		{"rfc6265bis Storage Model __Host- complete", "https://lab.example/", "__Host-A=1; Secure; Path=/", "", ""},
+		// rfc6265bis Set-Cookie parsing: "If the sum of the lengths of the name string and the value string is
 		// more than 4096 octets, abort these steps and ignore the set-cookie-string entirely."
-		{"rfc6265bis 5.6 name+value of 4096 bytes", "http://lab.example/", big(4096), "", ""},
-		{"rfc6265bis 5.6 name+value of 4097 bytes", "http://lab.example/", big(4097), RefusedTooLarge, ""},
-		// rfc6265bis 5.7: a Secure cookie from a scheme that is not secure is ignored;
+		{"rfc6265bis Set-Cookie parsing name+value of 4096 bytes", "http://lab.example/", big(4096), "", ""},
+		{"rfc6265bis Set-Cookie parsing name+value of 4097 bytes", "http://lab.example/", big(4097), RefusedTooLarge, ""},
+		// rfc6265bis Storage Model: a Secure cookie from a scheme that is not secure is ignored;
 		// net/http/cookiejar stores it but never sends it over http.
-		{"rfc6265bis 5.7 Secure over http", "http://lab.example/", "SERVERID=s1; Secure", RefusedSecure, RefusedSecure},
+		{"rfc6265bis Storage Model Secure over http", "http://lab.example/", "SERVERID=s1; Secure", RefusedSecure, RefusedSecure},
 		// Browsers treat localhost and loopback addresses as secure contexts (W3C Secure
 		// Contexts 3.1, "potentially trustworthy"): the cookie is kept there.
 		{"secure contexts: 127.0.0.1", "http://127.0.0.1:8080/", "SERVERID=s1; Secure", "", ""},
@@ -249,4 +250,48 @@ func TestFilterBrowserKeepsPlainLines(t *testing.T) {
 	if allocs := testing.AllocsPerRun(100, func() { filterBrowser(u, lines) }); allocs != 0 {
 		t.Errorf("%v allocations for plain lines", allocs)
 	}
+}
+
+// FuzzBrowserJar: whatever the line and the URL, the browser jar never
+// sends back a cookie one of its rules refuses, names that rule when the
+// cookie was the token, and otherwise sends what the RFC 6265 jar sends.
+func FuzzBrowserJar(f *testing.F) {
+	for _, line := range []string{
+		"SERVERID=s1; path=/; SameSite=None", "SERVERID=s1; SameSite=None; Secure", "__Host-SERVERID=s1; Secure; Path=/",
+		"__Secure-SERVERID=s1", "SERVERID=s1; Secure", "SERVERID=s1; Domain=example.com; Path=/a",
+	} {
+		f.Add(line, "http://www.example.com/a/b")
+		f.Add(line, "https://127.0.0.1/")
+	}
+	f.Fuzz(func(t *testing.T, line, rawURL string) {
+		u, err := url.Parse(rawURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return
+		}
+		c, err := http.ParseSetCookie(line)
+		if err != nil || c.Name != "SERVERID" && !strings.HasPrefix(strings.ToLower(c.Name), "__") {
+			return
+		}
+		resp := &http.Response{StatusCode: 200, Header: http.Header{"Set-Cookie": {line}}, Request: &http.Request{URL: u}}
+		sends := map[JarMode]bool{}
+		for _, mode := range []JarMode{JarBrowser, JarRFC6265} {
+			r := tokenRunner(mode)
+			r.tokenName.Store(&c.Name)
+			s := newSession(0, false, 0, nil)
+			ev := Event{TokenName: c.Name}
+			r.observeToken(s, &ev, resp)
+			sends[mode] = jarSends(&s.jar, u, c.Name, c.Value)
+			if mode == JarBrowser && browserRefusal(c, u) != "" {
+				if sends[mode] {
+					t.Fatalf("the browser jar sends %q, which %s refuses", line, browserRefusal(c, u))
+				}
+				if ev.TokenSet != "" && ev.TokenRefused == "" {
+					t.Fatalf("refused %q without a reason", line)
+				}
+			}
+		}
+		if browserRefusal(c, u) == "" && sends[JarBrowser] != sends[JarRFC6265] {
+			t.Fatalf("%q on %s: browser sends %v, rfc6265 %v, with no browser rule against it", line, u, sends[JarBrowser], sends[JarRFC6265])
+		}
+	})
 }

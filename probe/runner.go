@@ -44,6 +44,7 @@ type Runner struct {
 	spent    time.Duration // time spent in requests phases, against MaxDuration
 	record   bool          // keep each session's cookies, for Snapshot
 	cut      atomic.Int64  // requests the probe cut itself (Cut)
+	mark     string        // WithMark's run; "" marks nothing
 }
 
 // NewRunner checks the spec and prepares a run. seed 0 picks a random seed;
@@ -75,6 +76,7 @@ func NewRunner(spec scenarios.Spec, opts ...Option) (*Runner, error) {
 	r.frontKey = purposeKey("frontend")
 	r.sources = newSources(spec.SourceIPs)
 	r.client = newClient(spec, r.dialer, r.sources)
+	r.client.mark = r.mark
 	if spec.Conn == scenarios.ConnShared {
 		r.idle = spec.Concurrency
 	}
@@ -123,8 +125,9 @@ func (r *Runner) Total() int {
 // Run plays the requests phases of the spec's plan in order and emits one
 // Event per request on out, which it closes when done. Exec, wait and
 // pause phases are skipped: a caller that runs them calls RunPhase
-// between them instead. Requests cut short by ctx are not emitted: they
-// say nothing about the target. Run returns ctx's error if ctx was
+// between them instead. Requests cut short by ctx (or the spec's
+// MaxDuration) are not emitted, they say nothing about the target: Cut
+// counts them. Run returns ctx's error if ctx was
 // canceled, ErrMaxDuration if the spec's cap stopped it, else nil.
 func (r *Runner) Run(ctx context.Context, out chan<- Event) error {
 	defer close(out)

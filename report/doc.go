@@ -26,4 +26,11 @@
 // Lines with a header and a trailer; a last line cut short by a kill is
 // dropped), and Replay rebuilds a run's report, or merges several, from
 // those files.
+//
+// A move off a backend that went away is judged by --on-backend-loss
+// instead of as breakage. That it went away takes evidence that does not
+// depend on how long the run goes on after it (loss_evidence.go): the LB's
+// own word (ServerStates), the control group's misses, the departure of
+// its sessions, a slow or failed move. Replay.Rejudge judges saved events
+// against other thresholds.
 package report

@@ -116,6 +116,7 @@ func lbStateLines(r *Report) []string {
 		head += fmt.Sprintf(", %d failed", s.FailedPolls)
 	}
 	lines := []string{head + ")"}
+	lines = append(lines, lbCookieLines(s)...)
 	lines = append(lines, lbChangeLines(s, at)...)
 	for _, rs := range s.Restarts {
 		lines = append(lines, fmt.Sprintf("  at %s a new process: pid %d → %d (restart or reload; counters and tables start over unless peers carry them)", at(rs.At), rs.OldPid, rs.NewPid))
@@ -138,8 +139,30 @@ func lbStateLines(r *Report) []string {
 	for _, w := range s.Warnings {
 		lines = append(lines, "  warning: "+clean(w))
 	}
-	if len(lines) == 1 {
+	if len(s.Changes)+len(s.Restarts)+len(s.Redispatches) == 0 {
 		lines = append(lines, "  no server changed state, nothing was redispatched")
+	}
+	return lines
+}
+
+// maxCookiesShown bounds the cookie values listed per LB backend.
+const maxCookiesShown = 8
+
+// lbCookieLines say which server each cookie value names, per LB
+// backend: what a token or a cookie identity means.
+func lbCookieLines(s *LBState) []string {
+	var lines []string
+	for _, be := range sortedKeys(s.Cookies) {
+		m := s.Cookies[be]
+		var parts []string
+		for i, v := range sortedKeys(m) {
+			if i == maxCookiesShown {
+				parts = append(parts, fmt.Sprintf("%d more", len(m)-i))
+				break
+			}
+			parts = append(parts, clean(shorten(v, maxCell))+" = "+clean(shorten(m[v], maxCell)))
+		}
+		lines = append(lines, fmt.Sprintf("  cookie values of %s: %s", clean(be), strings.Join(parts, ", ")))
 	}
 	return lines
 }

@@ -38,7 +38,7 @@ func TestLBStateRendered(t *testing.T) {
 	}
 	for _, want := range []string{
 		"What HAProxy said (/run/haproxy.sock, 2.6.12, 12 polls, 1 failed)",
-		"  at +3.0 s be_app/server2 up → down", "  at +9.0 s be_app/server2 down → up",
+		"  cookie values of be_app: s2 = server2", "  at +3.0 s be_app/server2 up → down", "  at +9.0 s be_app/server2 down → up",
 		"  at +5.0 s a new process: pid 10 → 11", "  be_app/server2: 4 redispatched to another server, 4 retried",
 		"  stick table be_app: broken session 7's key abc|<x> → server3 (expires in 1.5s)",
 		"  warning: poll failed: connection refused",
@@ -63,9 +63,10 @@ func TestLBStateRendered(t *testing.T) {
 }
 
 func TestLBStateQuiet(t *testing.T) {
-	r := &Report{LBState: &LBState{Source: "haproxy runtime api", Socket: "s", Polls: 3}}
+	r := &Report{LBState: &LBState{Source: "haproxy runtime api", Socket: "s", Polls: 3,
+		Cookies: map[string]map[string]string{"be": {"a": "x", "b": "y"}}}}
 	lines := lbStateLines(r)
-	if len(lines) != 2 || !strings.Contains(lines[1], "no server changed state") {
+	if len(lines) != 3 || lines[1] != "  cookie values of be: a = x, b = y" || !strings.Contains(lines[2], "no server changed state") {
 		t.Errorf("lines = %q", lines)
 	}
 }

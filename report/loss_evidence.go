@@ -91,15 +91,16 @@ type silence struct {
 // openSilence is a backend's silence in progress: since its last response.
 type openSilence struct {
 	from           int64
-	draws0, k      int64   // l.draws at its start; draws in a row that prove it gone (0: unknown)
-	share          float64 // its share of the unpinned responses before
-	drawsAt        int64   // when the k-th came (Unix ns); 0 not yet
-	moved          int32   // measured sessions that moved off it
-	settled        int32   // of them, sessions pinned to it that it had answered twice, on their first move
-	secondAt       int64   // end of the second such move
-	slowAt, errAt  int64   // first slow move off it, first move after errors
-	stickyBefore   bool    // none of its sessions had moved before the first move off it
-	judged, broken int32   // sessions pinned elsewhere, judged and moved, at the latest move off it
+	draws0, k      int64         // l.draws at its start; draws in a row that prove it gone (0: unknown)
+	share          float64       // its share of the unpinned responses before
+	drawsAt        int64         // when the k-th came (Unix ns); 0 not yet
+	moved          int32         // measured sessions that moved off it
+	settled        int32         // of them, sessions pinned to it that it had answered twice, on their first move
+	secondAt       int64         // end of the second such move
+	slowLat        time.Duration // the slowest move off it that it was silent throughout
+	slowAt, errAt  int64         // that move's end; the first move after errors
+	stickyBefore   bool          // none of its sessions had moved before the first move off it
+	judged, broken int32         // sessions pinned elsewhere, judged and moved, at the latest move off it
 	othersMeasured bool
 }
 
@@ -135,6 +136,7 @@ func (s *Summary) lossSeen(st *sessionState, b int32, end int64, tokenSent bool,
 	if b >= maxTrackedBackends || st.last >= maxTrackedBackends || st.pin >= maxTrackedBackends {
 		return
 	}
+	l.backend(max(b, st.pin, st.last)) // grown once: the pointers below stay valid
 	bs := l.backend(b)
 	moved := st.last >= 0 && st.last != b
 	if !st.control {
@@ -161,6 +163,12 @@ func (s *Summary) lossSeen(st *sessionState, b int32, end int64, tokenSent bool,
 func (s *Summary) departed(st *sessionState, end int64, lat time.Duration) {
 	l := &s.loss
 	bs := l.backend(st.last)
+	if !bs.answered {
+		// A pin carried from an earlier run (CarryPin) to a backend that
+		// has answered nobody in this one: silent since the run began.
+		bs.answered = true
+		bs.open = openSilence{from: s.t0 + int64(time.Minute)}
+	}
 	o := &bs.open
 	if o.moved++; o.moved == 1 {
 		o.stickyBefore = bs.broken == 0
@@ -174,8 +182,8 @@ func (s *Summary) departed(st *sessionState, end int64, lat time.Duration) {
 	}
 	// A slow move is the LB's retries only if the backend answered
 	// nobody while they went on.
-	if o.slowAt == 0 && end-int64(lat) >= o.from && lat >= max(s.latency.quantile(0.5)+slowMove, 3*s.latency.quantile(0.9)) {
-		o.slowAt = end
+	if lat >= slowMove && lat > o.slowLat && end-int64(lat) >= o.from {
+		o.slowLat, o.slowAt = lat, end // judged against the run's latency when the silence ends
 	}
 	if o.errAt == 0 && st.prevFailed {
 		o.errAt = end
@@ -280,7 +288,9 @@ func (s *Summary) closeSilence(b int32, to int64) {
 		if o.settled >= 2 && o.stickyBefore {
 			mark(EvidenceDeparture, o.secondAt)
 		}
-		mark(EvidenceSlowMove, o.slowAt)
+		if o.slowLat >= max(s.latency.quantile(0.5)+slowMove, 3*s.latency.quantile(0.9)) {
+			mark(EvidenceSlowMove, o.slowAt)
+		}
 		mark(EvidenceAfterError, o.errAt)
 	}
 	if sl.evidence == 0 {

@@ -136,7 +136,9 @@ func mdCauses(b *bytes.Buffer, r *Report) {
 	for _, c := range causes {
 		broken += r.Causes[c]
 	}
-	b.WriteString("\n### Why sessions broke\n\n| cause | broken sessions | share | what to check |\n|---|---:|---:|---|\n")
+	b.WriteString("\n### Why sessions broke\n\n")
+	mdLBLine(b, r)
+	b.WriteString("| cause | broken sessions | share | what to check |\n|---|---:|---:|---|\n")
 	for _, c := range causes {
 		hint := r.Hints[c]
 		if hint == "" && slices.Contains(Causes, c) {

@@ -174,7 +174,7 @@ var refusalHints = map[probe.Refusal]string{
 	probe.RefusedSecurePrefix: "A __Secure- cookie needs `secure` on the `cookie` line and an https frontend.",
 	probe.RefusedHostPrefix: "A __Host- cookie needs `secure`, an https frontend, Path=/ and no `domain` on the " +
 		"`cookie` line.",
-	probe.RefusedTooLarge: "The cookie's name and value exceed 4096 bytes: browsers ignore it (rfc6265bis 5.6).",
+	probe.RefusedTooLarge: "The cookie's name and value exceed 4096 bytes: browsers ignore it (rfc6265bis Set-Cookie parsing).",
 	probe.RefusedEvicted: "The response's own cookies pushed the LB's cookie out: browsers keep at most 180 cookies " +
 		"per domain (Chrome) and drop the oldest first; the application sets too many.",
 	probe.RefusedTooMany: "The response carried more than 3,000 Set-Cookie headers: Go's parser reads none of them, " +
@@ -183,17 +183,23 @@ var refusalHints = map[probe.Refusal]string{
 }
 
 // addRefusalHints appends to the token-refused hint what each refusal
-// seen asks for.
+// seen asks for. When every refusal is one of those, the generic words
+// about domain, secure and path, which would mislead, are left out.
 func addRefusalHints(r *Report) {
 	if r.Hints[CauseTokenRefused] == "" || len(r.Refusals) == 0 {
 		return
 	}
 	reasons := make([]string, 0, len(r.Refusals))
+	generic := false
 	for reason := range r.Refusals {
 		reasons = append(reasons, string(reason))
+		generic = generic || refusalHints[reason] == ""
 	}
 	sort.Strings(reasons)
 	hint := r.Hints[CauseTokenRefused]
+	if !generic {
+		hint = "The LB set the cookie but a browser refuses it."
+	}
 	for _, reason := range reasons {
 		if h := refusalHints[probe.Refusal(reason)]; h != "" {
 			hint += " " + reason + ": " + h

@@ -82,8 +82,15 @@ func TestRefusalHints(t *testing.T) {
 		t.Fatalf("causes %v", r.Causes)
 	}
 	h := r.Hints[CauseTokenRefused]
-	if !strings.HasPrefix(h, CauseTokenRefused.Hint()) || !strings.Contains(h, "samesite-none-insecure: SameSite=None without Secure") {
-		t.Errorf("hint %q", h)
+	if strings.Contains(h, "domain") || !strings.Contains(h, "samesite-none-insecure: SameSite=None without Secure") {
+		t.Errorf("hint %q: want the SameSite=None words, not the domain ones", h)
+	}
+	// With an RFC 6265 refusal too, the generic words stay.
+	domain := withEv(landed("s3"), func(e *probe.Event) { e.TokenRefused = probe.RefusedDomain })
+	r = feed(NewSummary(testOptions()), script{id: 0, steps: []probe.Event{refused("s1"), refused("s2")}},
+		script{id: 1, steps: []probe.Event{domain, withEv(landed("s1"), func(e *probe.Event) { e.TokenRefused = probe.RefusedDomain })}}).Close(testRun())
+	if h := r.Hints[CauseTokenRefused]; !strings.HasPrefix(h, CauseTokenRefused.Hint()) || !strings.Contains(h, "samesite-none-insecure:") {
+		t.Errorf("mixed refusals: hint %q", h)
 	}
 }
 

@@ -53,6 +53,8 @@ type Run struct {
 	// Vantages are the runs a merged report is made of (stickyprobe
 	// report a.jsonl b.jsonl), one per events file.
 	Vantages []Vantage `json:"vantages,omitempty"`
+	// LB is the load balancer the hints speak of (--lb, or detected).
+	LB *LB `json:"lb,omitempty"`
 }
 
 // Report is a closed summary: everything renderers need.
@@ -231,6 +233,9 @@ func (s *Summary) Close(run Run) *Report {
 	s.closePhases(r)
 	r.Verdict, r.Reasons = s.verdict(r)
 	s.closeNotes(r)
+	if run.LB != nil {
+		r.SetLB(*run.LB) // before the refusal details are added to the hint
+	}
 	addRefusalHints(r)
 	return r
 }

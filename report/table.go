@@ -322,6 +322,7 @@ func writeCauses(b *bytes.Buffer, r *Report) error {
 	if err := appendRows(t, rows); err != nil {
 		return err
 	}
+	writeLBLine(b, r)
 	for _, c := range causes {
 		hint := r.Hints[c]
 		if hint == "" && slices.Contains(Causes, c) {

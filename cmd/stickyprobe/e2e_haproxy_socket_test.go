@@ -97,24 +97,11 @@ func TestHAProxySocketUnusableIsExit2BeforeTheRun(t *testing.T) {
 // and that the backend-loss verdict took HAProxy's word as evidence, also
 // for a loss that ended while the run went on.
 func TestHAProxySocketSaysWhatHappened(t *testing.T) {
-	l, h := startSocketLab(t, preset(t, "redispatch"), lab.BackendOptions{})
-	time.Sleep(1200 * time.Millisecond) // settled health checks: DOWN takes fall (3) checks, as in production
-	killed := make(chan time.Time, 1)
-	timer := time.AfterFunc(1500*time.Millisecond, func() {
-		killed <- time.Now()
-		l.Backend("server2").Stop()
-	})
-	defer timer.Stop()
-	back := time.AfterFunc(4000*time.Millisecond, func() { l.Backend("server2").Start() })
-	defer back.Stop()
-	res := probeRun(t, append([]string{"--sessions", "12", "--requests", "60", "--think", "100ms", "--control", "3",
-		"--on-backend-loss", "failover-stay", "--haproxy-socket", h.StatsSocket()}, hostArgs(h)...)...)
-	rep := res.mustReport(t)
+	rep, at, stderr := killAndReturnRun(t)
 	st := rep.LBState
 	if st == nil {
-		t.Fatalf("no lb_state in the report (exit %d): %s", res.code, res.stderr)
+		t.Fatalf("no lb_state in the report: %s", stderr)
 	}
-	at := <-killed
 	down, up, ok := st.DownAt("server2")
 	if !ok || up.IsZero() {
 		t.Fatalf("HAProxy's outage of server2 not in the report: %+v", st)
@@ -146,6 +133,41 @@ func TestHAProxySocketSaysWhatHappened(t *testing.T) {
 	if !strings.Contains(table.String(), "What HAProxy said") || !strings.Contains(table.String(), "be_app/server2 up → down") ||
 		!strings.Contains(table.String(), "be_app/server2 down → up") {
 		t.Errorf("table lacks the section:\n%s", table.String())
+	}
+}
+
+// killAndReturnRun probes the redispatch preset with --haproxy-socket
+// while server2 is killed 1.5 s in and brought back 2.5 s later; it
+// returns the report and when the kill was.
+func killAndReturnRun(t *testing.T, args ...string) (*report.Report, time.Time, string) {
+	t.Helper()
+	l, h := startSocketLab(t, preset(t, "redispatch"), lab.BackendOptions{})
+	time.Sleep(1200 * time.Millisecond) // settled health checks: DOWN takes fall (3) checks, as in production
+	killed := make(chan time.Time, 1)
+	timer := time.AfterFunc(1500*time.Millisecond, func() {
+		killed <- time.Now()
+		l.Backend("server2").Stop()
+	})
+	defer timer.Stop()
+	back := time.AfterFunc(4000*time.Millisecond, func() { l.Backend("server2").Start() })
+	defer back.Stop()
+	args = append(args, "--sessions", "12", "--requests", "60", "--think", "100ms", "--control", "3",
+		"--on-backend-loss", "failover-stay", "--haproxy-socket", h.StatsSocket())
+	res := probeRun(t, append(args, hostArgs(h)...)...)
+	return res.mustReport(t), <-killed, res.stderr
+}
+
+// TestHAProxySocketLossByCookieIdentity: with the backend named by its
+// cookie value (--id cookie:SERVERID: s1, s2, s3), HAProxy's DOWN of
+// server2 is still found for backend s2, through show stat's cookie map.
+func TestHAProxySocketLossByCookieIdentity(t *testing.T) {
+	rep, _, stderr := killAndReturnRun(t, "--id", "cookie:SERVERID")
+	if _, ok := rep.Backends["s2"]; !ok {
+		t.Fatalf("backends %v: want them named by cookie value\n%s", rep.Backends, stderr)
+	}
+	if bl := rep.BackendLoss; bl == nil || len(bl.Lost) != 1 || bl.Lost[0].Backend != "s2" ||
+		!slices.Contains(bl.Lost[0].Evidence, report.EvidenceLBState) {
+		t.Errorf("backend loss %+v: want s2 lost with HAProxy's word (lb-state) among the evidence", rep.BackendLoss)
 	}
 }
 

@@ -49,7 +49,7 @@ func serveLabBinary(t *testing.T, name string) (resolve []string, url, control s
 		close(lines)
 		io.Copy(io.Discard, stdout)
 	}()
-	smoke := regexp.MustCompile(`restart=curl -fsS -X POST (http://127\.0\.0\.1:\d+)/restart' --resolve (\S+) restart-smoke (\S+)$`)
+	smoke := regexp.MustCompile(`restart=curl -fsS -X POST (http://127\.0\.0\.1:\d+)/restart' (?:--insecure )?--resolve (\S+) restart-smoke (\S+)$`)
 	deadline := time.After(20 * time.Second)
 	for {
 		select {

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/json"
+	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -72,10 +76,12 @@ func TestOtherLBsVerdicts(t *testing.T) {
 		{"nginx-ip-hash", []string{"--token", "source", "--source-ips", oneNet, "--min-backends", "3"}, report.Fail, "", oneBackendOnly},
 		{"nginx-round-robin", nil, report.Fail, report.CauseNoToken, nil},
 		{"caddy-cookie", nil, report.Pass, "", tokenShape("lb")},
+		{"caddy-cookie-tls", []string{"--insecure"}, report.Pass, "", tokenShape("lb")},
 		{"caddy-round-robin", nil, report.Fail, report.CauseNoToken, nil},
 		{"caddy-ip-hash", []string{"--token", "source", "--source-ips", oneNet}, report.Pass, "", spreadOver(2)},
 		{"apache-routeid", nil, report.Pass, "", tokenShape("ROUTEID")},
 		{"apache-route-no-dot", nil, report.Fail, report.CauseTokenReassigned, checkNoDot},
+		{"caddy-round-robin", []string{"--sessions", "10"}, report.Fail, report.CauseNoToken, hintSays(report.CauseNoToken, "lb_policy cookie")},
 		{"apache-unset-cookie", nil, report.Fail, report.CauseNoToken, nil},
 	} {
 		t.Run(tc.preset, func(t *testing.T) {
@@ -94,7 +100,25 @@ func TestOtherLBsVerdicts(t *testing.T) {
 			if tc.check != nil {
 				tc.check(t, rep, res)
 			}
+			checkLBHints(t, rep, lbPreset(t, tc.preset).Kind())
 		})
+	}
+}
+
+// hintWords are words each kind's hints use and HAProxy's do not.
+var hintWords = map[string]string{"nginx": "nginx", "caddy": "Caddy", "apache": "Apache"}
+
+// checkLBHints asserts the report detected kind, says why, and gives its
+// hints in kind's words.
+func checkLBHints(t *testing.T, rep *report.Report, kind string) {
+	t.Helper()
+	if lb := rep.Run.LB; lb == nil || lb.Kind != kind || !lb.Detected || lb.Why == "" {
+		t.Fatalf("lb %+v, want %s detected with a reason", lb, kind)
+	}
+	for c, h := range rep.Hints {
+		if h != c.HintFor(kind) || strings.Contains(h, "HAProxy") {
+			t.Errorf("hint for %s is not %s's: %q", c, kind, h)
+		}
 	}
 }
 
@@ -104,6 +128,7 @@ func TestOtherLBsVerdicts(t *testing.T) {
 // own hash decides. With three servers about 2 users in 3 change server
 // once, between requests 1 and 2, and stay.
 func checkHashCookie(t *testing.T, rep *report.Report, res probeResult) {
+	hintSays(report.CauseTokenIgnored, "hash $cookie_NAME consistent")(t, rep, res)
 	t.Logf("hash $cookie consistent: %d of 60 sessions switched at request 2", rep.Summary.Broken)
 	if b := rep.Summary.Broken; b < 24 || b > 54 {
 		t.Errorf("%d of 60 broken: want about 40", b)
@@ -133,6 +158,14 @@ func checkHashCookie(t *testing.T, rep *report.Report, res probeResult) {
 	for _, sm := range rep.Samples {
 		if sm.Steps[0].Switch || !sm.Steps[1].Switch {
 			t.Errorf("sample %d: %+v; want the switch at request 2", sm.Session, sm.Steps)
+		}
+	}
+}
+
+func hintSays(c report.Cause, words string) func(*testing.T, *report.Report, probeResult) {
+	return func(t *testing.T, rep *report.Report, _ probeResult) {
+		if !strings.Contains(rep.Hints[c], words) {
+			t.Errorf("hint for %s: %q, want it to name %s", c, rep.Hints[c], words)
 		}
 	}
 }
@@ -176,6 +209,7 @@ func tokenShape(name string) func(*testing.T, *report.Report, probeResult) {
 // cookie, balances the request and, the route having changed, sets a new
 // cookie: token-reassigned on every switch, not token-ignored.
 func checkNoDot(t *testing.T, rep *report.Report, res probeResult) {
+	hintSays(report.CauseTokenReassigned, "`ROUTEID=.s2`")(t, rep, res)
 	reassigned := 0
 	for _, ev := range res.events {
 		if ev.TokenSent != "" && ev.TokenSet != "" {
@@ -278,8 +312,14 @@ func TestOtherLBsTwoNodes(t *testing.T) {
 }
 
 // otherLossRun probes a lab while server1 dies 2 s into the run and comes
-// back 2.5 s later.
+// back 2.5 s later, with source persistence from 40 addresses.
 func otherLossRun(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
+	t.Helper()
+	return lossRunOn(t, cfg, append([]string{"--token", "source", "--source-ips", oneNet}, args...)...)
+}
+
+// lossRunOn is otherLossRun with the probe's flags as given.
+func lossRunOn(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
 	t.Helper()
 	l := startOtherLB(t, cfg, lab.BackendOptions{})
 	s1 := l.Backend("server1")
@@ -293,8 +333,8 @@ func otherLossRun(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
 			t.Error(err)
 		}
 	}()
-	res := probeRun(t, append(append([]string{"--sessions", "30", "--requests", "40", "--rate", "150", "--concurrency", "10",
-		"--token", "source", "--source-ips", oneNet}, args...), nodeArgs(l.LB)...)...)
+	res := probeRun(t, append(append([]string{"--sessions", "30", "--requests", "40", "--rate", "150", "--concurrency", "10"},
+		args...), nodeArgs(l.LB)...)...)
 	<-done
 	return res
 }
@@ -302,28 +342,151 @@ func otherLossRun(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
 // nginx's proxy_next_upstream (`error timeout`, also the default) retries
 // a request whose server refuses the connection on the next one, so a
 // dead server's users move without an error; nginx then leaves the server
-// out for fail_timeout (10 s by default), so they do not come back within
-// the run. `proxy_next_upstream off` answers 502 instead.
+// out for fail_timeout (30 s in the preset), so they do not come back
+// within the run. `proxy_next_upstream off` answers 502 instead.
 func TestNginxNextUpstreamMovesUsers(t *testing.T) {
 	t.Parallel()
-	res := otherLossRun(t, lbPreset(t, "nginx-next-upstream").Config)
-	rep := res.mustReport(t)
-	if res.code != exitPass || rep.Summary.Moved < 3 || rep.Summary.Broken != 0 || rep.Summary.Errors != 0 {
-		t.Fatalf("next upstream: exit %d, moved %d, broken %d, errors %v (reasons %q): want server1's users moved, no error",
-			res.code, rep.Summary.Moved, rep.Summary.Broken, rep.Errors, rep.Reasons)
-	}
-	t.Logf("next upstream: %d sessions moved off server1, %d errors", rep.Summary.Moved, rep.Summary.Errors)
-	for _, m := range rep.BackendLoss.Moves {
-		if m.From != "server1" || m.Returned != nil {
-			t.Errorf("move %+v: want off server1, not back within fail_timeout", m)
+	t.Run("on", func(t *testing.T) {
+		t.Parallel()
+		res := otherLossRun(t, lbPreset(t, "nginx-next-upstream").Config)
+		rep := res.mustReport(t)
+		if res.code != exitPass || rep.Summary.Moved < 3 || rep.Summary.Broken != 0 || rep.Summary.Errors != 0 {
+			t.Fatalf("exit %d, moved %d, broken %d, errors %v (reasons %q): want server1's users moved, no error",
+				res.code, rep.Summary.Moved, rep.Summary.Broken, rep.Errors, rep.Reasons)
 		}
-	}
+		t.Logf("%d sessions moved off server1, %d errors", rep.Summary.Moved, rep.Summary.Errors)
+		for _, m := range rep.BackendLoss.Moves {
+			if m.From != "server1" || m.Returned != nil {
+				t.Errorf("move %+v: want off server1, not back within fail_timeout", m)
+			}
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		t.Parallel()
+		off := lab.NginxConfig{Upstream: []string{"hash $remote_addr consistent"}, Location: []string{"proxy_next_upstream off"}}
+		rep := otherLossRun(t, off).mustReport(t)
+		if rep.Verdict != report.Fail || rep.Errors["http-5xx"] == 0 {
+			t.Fatalf("verdict %s, errors %v, causes %v: want the 502s to fail the run", rep.Verdict, rep.Errors, rep.Causes)
+		}
+		t.Logf("%v errors, moved %d, broken %d %v", rep.Errors, rep.Summary.Moved, rep.Summary.Broken, rep.Causes)
+	})
+}
 
-	off := lab.NginxConfig{Upstream: []string{"hash $remote_addr consistent"}, Location: []string{"proxy_next_upstream off"}}
-	res = otherLossRun(t, off)
-	rep = res.mustReport(t)
-	if rep.Verdict != report.Fail || rep.Errors["http-5xx"] == 0 {
-		t.Fatalf("next upstream off: verdict %s, errors %v, causes %v: want the 502s to fail the run", rep.Verdict, rep.Errors, rep.Causes)
+// --lb names the load balancer instead of detecting it; a kind it does not
+// know is a usage error before anything is sent.
+func TestLBFlag(t *testing.T) {
+	t.Parallel()
+	l := startPreset(t, "apache-unset-cookie")
+	res := probeRun(t, append([]string{"--sessions", "10", "--requests", "3", "--lb", "generic"}, nodeArgs(l.LB)...)...)
+	rep := res.mustReport(t)
+	if lb := rep.Run.LB; lb == nil || lb.Kind != "generic" || lb.Detected || rep.Hints[report.CauseNoToken] != report.CauseNoToken.HintFor("generic") {
+		t.Fatalf("lb %+v, hints %v: want the generic words, as asked", lb, rep.Hints)
 	}
-	t.Logf("next upstream off: %v errors, moved %d, broken %d %v", rep.Errors, rep.Summary.Moved, rep.Summary.Broken, rep.Causes)
+	if !strings.Contains(res.stdout, "hints for any load balancer (--lb generic)") {
+		t.Errorf("the table does not say whose hints:\n%s", res.stdout)
+	}
+	bad := probeRun(t, append([]string{"--lb", "traefik"}, nodeArgs(l.LB)...)...)
+	if bad.code != exitUsage || !strings.Contains(bad.stderr, "--lb") || bad.report != nil {
+		t.Errorf("--lb traefik: exit %d, stderr %q; want 2 naming --lb, no run", bad.code, bad.stderr)
+	}
+}
+
+// `lab --serve` runs every preset of every kind: it proxies, and its
+// control endpoint reloads it with the kind's own reload.
+func TestLabServeEveryPreset(t *testing.T) {
+	t.Parallel()
+	for _, p := range lab.LBPresets() {
+		t.Run(p.Name, func(t *testing.T) {
+			_, url, control := serveLabBinary(t, p.Name)
+			viaLoopback(t, url)
+			if err := post(control + "/reload")(context.Background()); err != nil {
+				t.Fatalf("reload: %v", err)
+			}
+			viaLoopback(t, url)
+		})
+	}
+}
+
+// viaLoopback GETs a lab URL (under labHost) on 127.0.0.1 and wants a
+// backend to answer.
+func viaLoopback(t *testing.T, url string) {
+	t.Helper()
+	d := &net.Dialer{Timeout: 2 * time.Second}
+	tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+	}}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 3 * time.Second}).Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Backend") == "" {
+		t.Fatalf("%s: %s with no X-Backend", url, resp.Status)
+	}
+}
+
+// A cookie-pinned backend killed for 2.5 s. Apache 2.4 puts the member in
+// error state and its users move at once, with a new route cookie, and stay
+// (the member is retried after `retry`, 60 s). Caddy 2.6 with no retry
+// settings keeps proxying the cookie's users to the dead upstream: 502s,
+// nobody moves. With `lb_try_duration` (and `fail_duration` to remember the
+// failure) the request is retried on another upstream, which sets the
+// cookie anew: the users move and stay.
+func TestBackendLossApacheAndCaddy(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		cfg   lab.LBConfig
+		moves bool
+	}{
+		{"apache", lbPreset(t, "apache-routeid").Config, true},
+		{"caddy", lbPreset(t, "caddy-cookie").Config, false},
+		{"caddy lb_try_duration", lab.CaddyConfig{LBPolicy: "cookie lb " + lab.CaddySecret, Proxy: []string{"lb_try_duration 2s", "fail_duration 10s"}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep := lossRunOn(t, tc.cfg).mustReport(t)
+			t.Logf("verdict %s, moved %d, broken %d, errors %v", rep.Verdict, rep.Summary.Moved, rep.Summary.Broken, rep.Errors)
+			if rep.Summary.Broken != 0 {
+				t.Errorf("%d broken (%v), want none", rep.Summary.Broken, rep.Causes)
+			}
+			if !tc.moves {
+				if rep.Verdict != report.Fail || rep.Errors["http-5xx"] == 0 || rep.Summary.Moved != 0 {
+					t.Errorf("verdict %s, errors %v, moved %d: want the dead upstream's 502s to fail the run, nobody moved", rep.Verdict, rep.Errors, rep.Summary.Moved)
+				}
+				return
+			}
+			if rep.Verdict != report.Pass || rep.Summary.Errors != 0 || rep.Summary.Moved < 3 {
+				t.Fatalf("verdict %s, errors %v, moved %d (reasons %q): want server1's users moved without an error", rep.Verdict, rep.Errors, rep.Summary.Moved, rep.Reasons)
+			}
+			for _, m := range rep.BackendLoss.Moves {
+				if m.From != "server1" || m.Returned != nil {
+					t.Errorf("move %+v: want off server1 and not back (the cookie names the new server)", m)
+				}
+			}
+		})
+	}
+}
+
+// The events trailer carries the load balancer the run detected, so a
+// report rebuilt from the file gives the same hints in the same words.
+func TestReportKeepsTheLBsWords(t *testing.T) {
+	t.Parallel()
+	l := startPreset(t, "apache-unset-cookie")
+	res := probeRun(t, append([]string{"--sessions", "10", "--requests", "3"}, nodeArgs(l.LB)...)...)
+	live := res.mustReport(t)
+	checkLBHints(t, live, "apache")
+	code, out, stderr := runCLI(t, "report", "--format", "json", res.eventsPath)
+	var replayed report.Report
+	if err := json.Unmarshal([]byte(out), &replayed); err != nil || code != exitFail {
+		t.Fatalf("report: exit %d, %v\n%s", code, err, stderr)
+	}
+	if replayed.Run.LB == nil || *replayed.Run.LB != *live.Run.LB || replayed.Hints[report.CauseNoToken] != live.Hints[report.CauseNoToken] {
+		t.Errorf("replayed lb %+v hints %v; live lb %+v hints %v", replayed.Run.LB, replayed.Hints, live.Run.LB, live.Hints)
+	}
 }

@@ -50,7 +50,8 @@ func nodeArgs(nodes ...lab.LoadBalancer) []string {
 	for _, n := range nodes {
 		port := strconv.Itoa(n.Port())
 		args = append(args, "--resolve", labHost+":"+port+":127.0.0.1")
-		urls = append(urls, "http://"+labHost+":"+port+"/")
+		scheme, _, _ := strings.Cut(n.URL(), ":") // https for a TLS node
+		urls = append(urls, scheme+"://"+labHost+":"+port+"/")
 	}
 	return append(args, urls...)
 }

@@ -17,6 +17,9 @@ const (
 	catTopology = "Topology: LB nodes, source addresses, the first-request race"
 	catOutput   = "Output"
 	catVerdict  = "Verdict"
+	// Inputs from the LB itself, read beside the probe: its config, its
+	// Runtime API, its log.
+	catLB = "What HAProxy itself says (config, Runtime API, log)"
 )
 
 func probeFlags() []cli.Flag {
@@ -108,6 +111,7 @@ func outputFlags() []cli.Flag {
 			Usage: "redact nothing: cookie values and credentials appear in clear in every output (a warning says so)"},
 		&cli.BoolFlag{Name: "no-progress", Category: catOutput, Usage: "no progress bar (it only shows on a terminal anyway)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: catOutput, Usage: "no table report; the exit code (and --json) say it all"},
+		lbFlag(),
 	)
 }
 

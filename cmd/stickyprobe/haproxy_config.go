@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stickyprobe/stickyprobe/hacfg"
 	"github.com/stickyprobe/stickyprobe/hacheck"
@@ -12,7 +13,7 @@ import (
 )
 
 func haproxyConfigFlag() cli.Flag {
-	return &cli.StringSliceFlag{Name: "haproxy-config", Category: catDetect,
+	return &cli.StringSliceFlag{Name: "haproxy-config", Category: catLB,
 		Usage: "the haproxy.cfg of the LB probed (repeatable: one per LB node): the report ties each cause to the config lines behind it " +
 			"(as `stickyprobe check-config` finds them), names the backend that serves the URL, and --on-backend-loss defaults to what the config implies " +
 			"(option redispatch: failover-stay; hashing alone: failover-return)"}
@@ -37,6 +38,7 @@ func haproxyConfigHook(c *cli.Context, f *scenarios.File, spec *scenarios.Spec, 
 		return nil
 	}
 	fo := hacheck.FileOptions{Options: hacheck.Options{Think: spec.Think, Sessions: spec.Sessions}}
+	fo.Host = hostHeader(*spec)
 	j, err := hacheck.Prepare(c.Context, files, spec.URLs[0], fo)
 	var pe *hacfg.Error
 	if errors.As(err, &pe) {
@@ -50,4 +52,16 @@ func haproxyConfigHook(c *cli.Context, f *scenarios.File, spec *scenarios.Spec, 
 	}
 	opts.Annotate = append(opts.Annotate, j.Annotate)
 	return nil
+}
+
+// hostHeader is the Host a --header Host: gives, "" for the URL's:
+// HAProxy's hdr(host) ACLs and the cookie domain read that.
+func hostHeader(spec scenarios.Spec) string {
+	host := ""
+	for _, h := range spec.Headers {
+		if strings.EqualFold(h.Name, "Host") {
+			host = h.Value
+		}
+	}
+	return host
 }

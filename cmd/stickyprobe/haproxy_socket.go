@@ -27,7 +27,7 @@ import (
 const lbLookupLimit = 64
 
 func haproxySocketFlag() cli.Flag {
-	return &cli.StringFlag{Name: "haproxy-socket", Category: catDetect,
+	return &cli.StringFlag{Name: "haproxy-socket", Category: catLB,
 		Usage: "read HAProxy's Runtime API at `ADDR` (a UNIX socket path, or tcp:HOST:PORT) before, during and after the run: " +
 			"server state changes, redispatches, cookie values, stick table entries of broken sessions. Read-only; " +
 			"`stats socket PATH level operator` shows stick table contents, level user hides them"}
@@ -88,17 +88,28 @@ func socketHint(err error) error {
 // watch has seen so far.
 func (lw *lbWatch) feed(summary *report.Summary) {
 	if lw != nil {
-		summary.SetServerStates(liveServerStates{lw.w})
+		summary.SetServerStates(liveServerStates{w: lw.w, cookies: lw.w.CookieMap()})
 	}
 }
 
-// liveServerStates is report.ServerStates over a running watch; a server
-// is found in any HAProxy backend, by the name responses carry.
-type liveServerStates struct{ w *haruntime.Watcher }
+// liveServerStates is report.ServerStates over a running watch. The
+// probe names a backend by what responses carry: the server's name
+// (X-Backend and the like), or its cookie value when identity comes from
+// the cookie (--id cookie:SERVERID); both are found, in any backend.
+type liveServerStates struct {
+	w       *haruntime.Watcher
+	cookies map[string]map[string]string
+}
 
-func (l liveServerStates) DownAt(server string) (down, up time.Time, ok bool) {
+func (l liveServerStates) DownAt(backend string) (down, up time.Time, ok bool) {
+	names := map[string]bool{backend: true}
+	for _, m := range l.cookies {
+		if s, ok := m[backend]; ok {
+			names[s] = true
+		}
+	}
 	for _, o := range l.w.Outages() {
-		if o.Server == server {
+		if names[o.Server] {
 			return o.Down, o.Up, true
 		}
 	}

@@ -158,6 +158,9 @@ func labCases() []labCase {
 		if !ok {
 			continue // a preset for --serve and the tests only
 		}
+		if p.Name == "source" {
+			p.Description = "balance source from 40 client addresses: the address picks the server, so it sticks without cookies."
+		}
 		out = append(out, labCase{LBPreset: p, expect: v, spec: specs[p.Name]})
 		out = append(out, extraLabCases(p)...)
 	}
@@ -189,7 +192,7 @@ func extraLabCases(p lab.LBPreset) []labCase {
 		node := p.Config.(lab.CaddyConfig)
 		node.LBPolicy = "cookie lb " + lab.CaddyOtherSecret
 		return []labCase{{LBPreset: variant("caddy-nodes-secrets",
-			"Two Caddy nodes with `lb_policy cookie` and different secrets: each ignores the other's cookie values."),
+			"Two Caddy nodes with `lb_policy cookie` and different secrets: each takes the other's cookie for an unknown value and picks again."),
 			expect: report.Fail, node: node, spec: rotate}}
 	}
 	return nil
@@ -366,11 +369,15 @@ func serveLab(ctx context.Context, p lab.LBPreset, w io.Writer) error {
 }
 
 func printServe(w io.Writer, p lab.LBPreset, h lab.Node, ctlURL string) {
-	port := h.Port()
-	resolve, hostURL := fmt.Sprintf("--resolve %s:%d:127.0.0.1", labHost, port), fmt.Sprintf("http://%s:%d/", labHost, port)
+	port, scheme, insecure := h.Port(), "http", ""
+	if strings.HasPrefix(h.URL(), "https:") {
+		scheme, insecure = "https", "--insecure " // the lab's own certificate
+	}
+	resolve := fmt.Sprintf("%s--resolve %s:%d:127.0.0.1", insecure, labHost, port)
+	hostURL := fmt.Sprintf("%s://%s:%d/", scheme, labHost, port)
 	target := resolve + " " + hostURL
 	fmt.Fprintf(w, "%s (%s: %s) listens on %s\n\n%s\n", labKindNames[p.Kind()], p.Name, p.Description, h.URL(), h.Config())
-	fmt.Fprintf(w, "Probe it from another terminal:\n   stickyprobe run %s\n", h.URL())
+	fmt.Fprintf(w, "Probe it from another terminal:\n   stickyprobe run %s%s\n", insecure, h.URL())
 	fmt.Fprintf(w, "or under a real host name, so Domain and Secure cookie rules apply as in production:\n"+
 		"   stickyprobe run %s\n", target)
 	fmt.Fprintf(w, "Restart or reload it (answers once it proxies again):\n"+
@@ -380,6 +387,11 @@ func printServe(w io.Writer, p lab.LBPreset, h lab.Node, ctlURL string) {
 	fmt.Fprintf(w, "so a restart smoke test against it is:\n"+
 		"   stickyprobe scenario run --exec 'restart=curl -fsS -X POST %s/restart' %s restart-smoke %s\n",
 		ctlURL, resolve, hostURL)
+	if hp, ok := h.(*lab.HAProxy); ok && hp.RequestLog() != "" {
+		fmt.Fprintf(w, "HAProxy logs every request to %[1]s; what it recorded about each cookie:\n"+
+			"   stickyprobe logs %[1]s\n   stickyprobe run --events events.jsonl %[2]s && stickyprobe logs --events events.jsonl %[1]s\n",
+			hp.RequestLog(), target)
+	}
 	printStatsSocket(w, h, target)
 	fmt.Fprint(w, "\nCtrl-C stops it.\n")
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/haplog"
+	"github.com/stickyprobe/stickyprobe/internal/atomicfile"
 	"github.com/stickyprobe/stickyprobe/redact"
 	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/urfave/cli/v2"
@@ -35,11 +36,11 @@ func logsCommand() *cli.Command {
 			"   journalctl -u haproxy -o short-iso | stickyprobe logs -\n" +
 			"   stickyprobe logs --follow --bucket 10s /var/log/haproxy.log\n" +
 			"   stickyprobe logs --events events.jsonl /var/log/haproxy.log\n\n" +
-			exitCodesHelp,
+			logsExitCodes,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-format", Usage: "the frontend's custom `log-format` string, when it is not `option httplog`'s (it must contain %tsc)"},
+			&cli.StringFlag{Name: "log-format", Usage: "the frontend's custom log-format `STRING`, as in haproxy.cfg, when it is not `option httplog`'s (it must contain %tsc; clf for `option httplog clf`)"},
 			&cli.DurationFlag{Name: "bucket", Value: time.Minute, Usage: "timeline step (0 = no timeline); widened when the span needs more than 2000"},
-			&cli.BoolFlag{Name: "follow", Aliases: []string{"F"}, Usage: "keep reading the last file as it grows (and across rotation) until Ctrl-C, printing each bucket as it passes"},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"F"}, Usage: "keep reading the last file as it grows (and across rotation) until Ctrl-C, printing each bucket as it passes (standard input is read until it ends)"},
 			&cli.StringFlag{Name: "events", Usage: "join the `FILE` a `stickyprobe run --events` wrote with the log, switch by switch"},
 			&cli.StringFlag{Name: "tz", Value: "Local", Usage: "time zone of the log's dates (%tr has none): Local, UTC or a name like Europe/Paris"},
 			&cli.Float64Flag{Name: "min-stickiness", Value: 0.99, Category: catVerdict,
@@ -47,10 +48,20 @@ func logsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "max-error-rate", Value: 0.01, Category: catVerdict,
 				Usage: "share of requests allowed a 5xx or no status"},
 			&cli.BoolFlag{Name: "show-secrets", Usage: "show unreadable lines' NAME=VALUE values in clear"},
+			&cli.StringFlag{Name: "json", Usage: "also write the counts, timeline, verdict and joined switches as JSON (schema " + haplog.JSONSchema + ") to `FILE`; - for stdout instead of the text"},
 		},
 		Action: logsAction,
 	}
 }
+
+const logsExitCodes = `EXIT CODES:
+   0    pass: of the requests that brought a cookie back, at least --min-stickiness went to the
+        server it names, and at most --max-error-rate had a 5xx or no status
+   1    fail: a threshold missed
+   2    usage: a bad flag or value, or an --events file that is not one
+   3    nothing to judge: no file could be opened, or no line was an HTTP request
+   4    inconclusive: no request brought a persistence cookie back, so the log cannot show whether
+        persistence holds (no cookie persistence, or clients that never keep the cookie)`
 
 func logsAction(c *cli.Context) error {
 	if c.NArg() == 0 {
@@ -87,10 +98,7 @@ func logsAction(c *cli.Context) error {
 		return err
 	}
 	s := haplog.Summary{Files: c.NArg(), Reader: rd, Stats: stats, Judged: haplog.Judge(stats, th), Th: th}
-	if err := haplog.Text(c.App.Writer, s); err != nil {
-		return withCode(exitCannotRun, "%v", err)
-	}
-	if err := join.Write(c.App.Writer); err != nil {
+	if err := writeLogsReport(c, s, join); err != nil {
 		return withCode(exitCannotRun, "%v", err)
 	}
 	if code := verdictCode(s.Verdict()); code != exitPass {
@@ -122,7 +130,7 @@ func readLogs(c *cli.Context, rd *haplog.Reader, mu *sync.Mutex, stats *haplog.S
 		var r io.ReadCloser
 		var err error
 		if c.Bool("follow") && i == len(files)-1 && name != "-" {
-			r, err = haplog.Follow(c.Context, name)
+			r, err = haplog.Follow(c.Context, name, false)
 			if err == nil {
 				stop := liveBuckets(c, mu, stats)
 				defer stop()
@@ -183,7 +191,7 @@ func liveBuckets(c *cli.Context, mu *sync.Mutex, stats *haplog.Stats) func() {
 
 // liveLine is the delta between two totals: "15:04:05  120 requests ...".
 func liveLine(now time.Time, prev, cur *haplog.Counts) string {
-	d := func(s byte) int64 { return cur.Client(s) - prev.Client(s) }
+	d := func(s byte) int64 { return cur.ByClient(s) - prev.ByClient(s) }
 	kept := d('V')
 	back := kept + d('I') + d('D') + d('E') + d('O')
 	sticky := "-"
@@ -212,4 +220,30 @@ func openJoin(path string) (*haplog.Join, error) {
 		return nil, fmt.Errorf("--events: %w", err)
 	}
 	return j, nil
+}
+
+// writeLogsReport prints the text (unless --json -) and writes --json.
+func writeLogsReport(c *cli.Context, s haplog.Summary, join *haplog.Join) error {
+	path := c.String("json")
+	if path == "-" {
+		return haplog.JSON(c.App.Writer, s, join)
+	}
+	if err := haplog.Text(c.App.Writer, s); err != nil {
+		return err
+	}
+	if err := join.Write(c.App.Writer); err != nil {
+		return err
+	}
+	if path == "" {
+		return nil
+	}
+	f, err := atomicfile.Create(path, "--json "+path, 0o644)
+	if err != nil {
+		return fmt.Errorf("--json %s: %w", path, err)
+	}
+	defer f.Abort()
+	if err := haplog.JSON(f, s, join); err != nil {
+		return err
+	}
+	return f.Commit()
 }

@@ -102,7 +102,7 @@ func monitorCommand() *cli.Command {
 			"   stickyprobe monitor http://lb.example/\n" +
 			"   stickyprobe monitor --every 5m --session-lifetime 1h --id header:X-Served-By https://shop.example/\n" +
 			"   stickyprobe monitor --listen 0.0.0.0:9341 --log-format json --scenario-label shop https://shop.example/",
-		Flags: append(append(gentle(probeFlags()), monitorFlags()...), haproxySocketFlag()),
+		Flags: append(append(append(gentle(probeFlags()), monitorFlags()...), haproxySocketFlag()), haproxyLogFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg, err := monitorConfigFromFlags(c)
 			if err != nil {
@@ -124,7 +124,8 @@ type monitorConfig struct {
 	maxBackends int
 	cycles      int
 	logFormat   string
-	haproxy     string // --haproxy-socket (haproxy_socket.go)
+	haproxy     string           // --haproxy-socket (haproxy_socket.go)
+	haproxyLog  haproxyLogConfig // monitor_haproxylog.go
 }
 
 // minEvery keeps a typo (--every 1ms) from turning the monitor into a
@@ -175,6 +176,9 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 		}
 	}
 	if err := checkTextfileDir(cfg.textfile); err != nil {
+		return cfg, err
+	}
+	if cfg.haproxyLog, err = haproxyLogFromFlags(c); err != nil {
 		return cfg, err
 	}
 	// Cycles never overlap, and one must not outlast the schedule: a
@@ -264,6 +268,7 @@ func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
 		return withCode(exitCannotRun, "--listen %s: %v", cfg.listen, err)
 	}
 	defer srv.shutdown(log)
+	defer followHAProxyLog(ctx, cfg.haproxyLog, m, log)()
 	rate := "unlimited"
 	if cfg.spec.Rate > 0 {
 		rate = fmt.Sprintf("at most %g/s", cfg.spec.Rate)

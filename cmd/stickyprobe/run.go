@@ -46,7 +46,7 @@ func runCommand() *cli.Command {
 // runFlags are the flags of `run` and `scenario run`: every output either
 // can write, so both honour the same ones.
 func runFlags() []cli.Flag {
-	return concat(probeFlags(), outputFlags(), stateFlags(), []cli.Flag{textfileFlag(), scenarioLabelFlag(), haproxySocketFlag(), haproxyConfigFlag()}, profileFlags())
+	return concat(probeFlags(), outputFlags(), stateFlags(), []cli.Flag{textfileFlag(), scenarioLabelFlag(), haproxySocketFlag(), haproxyConfigFlag(), markFlag(), runHAProxyLogFlag()}, profileFlags())
 }
 
 func concat(lists ...[]cli.Flag) []cli.Flag {
@@ -72,11 +72,10 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 	if err := haproxyConfigHook(c, f, &spec, &opts); err != nil {
 		return err
 	}
-	stopProfiles, err := startProfiles(c)
-	if err != nil {
-		return err
-	}
-	lbw, err := startLBWatch(c.Context, c.String("haproxy-socket"), c.App.ErrWriter)
+	// The socket watch warns from its own goroutine while the run writes
+	// progress and phases: one lock for all of them.
+	opts.Stderr = pipeline.SyncWriter(c.App.ErrWriter)
+	lbw, err := startLBWatch(c.Context, c.String("haproxy-socket"), opts.Stderr)
 	if err != nil {
 		return err
 	}
@@ -84,7 +83,19 @@ func probeAction(c *cli.Context, f *scenarios.File, urls []string) error {
 	if lbw != nil {
 		opts.Observer = lbObserver{lbw, c.Context}
 	}
-	warnRunPlan(c.App.ErrWriter, spec)
+	hlog, err := newRunHAProxyLog(c) // run_haproxylog.go
+	if err != nil {
+		return err
+	}
+	if hlog != nil {
+		opts.Sinks = append(opts.Sinks, hlog)
+	}
+	opts.Mark = markRun(c)
+	stopProfiles, err := startProfiles(c)
+	if err != nil {
+		return err
+	}
+	warnRunPlan(opts.Stderr, spec)
 	res, err := pipeline.Run(c.Context, spec, opts)
 	if perr := stopProfiles(); perr != nil && err == nil {
 		err = withCode(exitCannotRun, "%v", perr)
@@ -171,6 +182,7 @@ func optionsFromFlags(c *cli.Context, spec scenarios.Spec, resume *pipeline.Stat
 		Resume:      resume,
 		Stdin:       c.App.Reader,
 		Interactive: isTerminalReader(c.App.Reader),
+		LB:          lbChooser(spec, c.String("lb")),
 	}
 	for _, f := range pipeline.FileFormats() {
 		o.Outputs.Files[f.Name] = c.String(f.Flag)
