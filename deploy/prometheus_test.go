@@ -55,7 +55,7 @@ var (
 		"verdict": {"pass", "fail", "inconclusive", "error"},
 		"cause":   {"no-token", "token-refused", "token-not-sent", "token-ignored", "token-reassigned", "after-error", "unexplained"},
 		"result":  {"sticky", "broken", "unidentified"},
-		"kind":    {"timeout", "refused", "reset", "eof", "dns", "tls", "protocol", "http-5xx", "other", "request", "message", "unreadable"},
+		"kind":    {"timeout", "refused", "reset", "eof", "dns", "tls", "protocol", "http-5xx", "local", "other", "request", "message", "unreadable"},
 		// HAProxy's termination state, 3rd and 4th characters, and "other".
 		"client_cookie": {"N", "I", "D", "V", "E", "O", "U", "-", "other"},
 		"server_cookie": {"N", "I", "U", "P", "R", "D", "-", "other"},

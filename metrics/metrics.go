@@ -91,7 +91,7 @@ const (
 // errorKinds are pre-set to zero so increase() works from the first error.
 var errorKinds = []probe.ErrorKind{
 	probe.ErrTimeout, probe.ErrRefused, probe.ErrReset, probe.ErrEOF, probe.ErrDNS,
-	probe.ErrTLS, probe.ErrProtocol, probe.ErrHTTP5xx, probe.ErrOther,
+	probe.ErrTLS, probe.ErrProtocol, probe.ErrHTTP5xx, probe.ErrLocal, probe.ErrOther,
 }
 
 // latencyBuckets span a loopback hop (0.5 ms) to the probe's default
@@ -142,7 +142,7 @@ func New(opts Options) *Metrics {
 
 	m.cycles = counter("cycles_total", "Probe cycles judged, by verdict (pass, fail, inconclusive, error).", "verdict")
 	m.requests = counter("requests_total", "Requests sent, control sessions included.", "frontend")
-	m.errors = counter("request_errors_total", "Failed requests by kind: timeout, refused, reset, eof, dns, tls, protocol, http-5xx, other.", "frontend", "kind")
+	m.errors = counter("request_errors_total", "Failed requests by kind: timeout, refused, reset, eof, dns, tls, protocol, http-5xx, other; local is the probe's own machine failing (file descriptors, ports), not the target.", "frontend", "kind")
 	m.backendReqs = counter("backend_requests_total", "Responses that named their backend, by backend (names beyond the cap count as \"other\").", "frontend", "backend")
 	m.sessions = counter("sessions_total", "Measured sessions judged at the end of a cycle, by result: sticky, broken, unidentified.", "frontend", "result")
 	m.broken = counter("broken_sessions_total", "Measured sessions that changed backend, by the cause of their first switch.", "frontend", "cause")

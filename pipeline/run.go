@@ -38,9 +38,11 @@ type Options struct {
 	// Annotate add to the report once it is judged, before any output is
 	// written (run --haproxy-config ties causes to config lines).
 	Annotate []func(*report.Report)
-	// LB says whose words the hints are in (Run.LB), asked once the
-	// requests are done, before any output closes; nil: HAProxy's.
-	LB func(ctx context.Context, tokenName string) *report.LB
+	// LB says whose words the hints are in (Run.LB): haproxy, nginx,
+	// caddy, apache or generic as given, "auto" to tell it from the
+	// responses (the persistence cookie, the first response's Server
+	// header), "": HAProxy's without a word in the report.
+	LB string
 }
 
 // Result is what a run produced.
@@ -208,8 +210,8 @@ func (r *prepared) run(ctx context.Context) (*Result, error) {
 			res.Err = c
 		}
 	}
-	if o.LB != nil {
-		res.Run.LB = o.LB(ctx, r.summary.TokenName())
+	if o.LB != "" {
+		res.Run.LB = chooseLB(o.LB, r.summary.TokenName(), r.runner)
 	}
 	if err := closeAll(res, sinks); err != nil {
 		return res, fmt.Errorf("%w: %w", ErrOutput, err)
@@ -302,4 +304,18 @@ func Targets(spec scenarios.Spec, rd *redact.Redactor) []string {
 		t[i] = rd.URL(u)
 	}
 	return t
+}
+
+// chooseLB is Options.LB for a run: the kind given, or with "auto" the
+// one the run's own responses point at. Detection sends no request.
+func chooseLB(choice, tokenName string, runner *probe.Runner) *report.LB {
+	if choice != "auto" {
+		return &report.LB{Kind: choice, Why: "--lb " + choice}
+	}
+	ev := report.LBEvidence{TokenName: tokenName}
+	if look, ok := runner.FirstLook(); ok {
+		ev.Server, ev.Cookies, ev.Response = look.Server, look.Cookies, true
+	}
+	lb := report.DetectLB(ev)
+	return &lb
 }

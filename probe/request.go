@@ -181,6 +181,7 @@ func sentIdentity(id *identifier, t *target, jar []*http.Cookie, ev Event) strin
 // checks that the jar would send the token back.
 func (r *Runner) observeToken(s *session, ev *Event, resp *http.Response) {
 	lines := resp.Header.Values("Set-Cookie")
+	r.noteFirstLook(ev, resp, lines)
 	if ev.TokenName == "" && r.spec.Token.Kind == scenarios.TokenAuto && len(lines) > 0 {
 		if name := learnTokenName(lines); name != "" {
 			r.tokenName.CompareAndSwap(nil, &name)

@@ -35,6 +35,7 @@ type Runner struct {
 	idle      int            // idle connections a target's pool keeps (--conn shared)
 	seed      uint64
 	tokenName atomic.Pointer[string] // fixed, or learned from the first Set-Cookie
+	firstLook atomic.Pointer[FirstLook]
 	now       func() time.Time
 	trace     Trace   // what is recorded besides the event's fixed fields
 	browser   Browser // the client's jar mode and redirects, from the run's context

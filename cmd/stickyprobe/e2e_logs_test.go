@@ -228,6 +228,9 @@ func TestRunHAProxyLog(t *testing.T) {
 	other.CookiePrefix = "b"
 	b := addNode(t, l, other)
 	a := l.LB.(*lab.HAProxy)
+	// HAProxy writes a line when its request ends: let the lab's own
+	// readiness requests land before the run notes where the logs end.
+	waitLogsSettle(t, a.RequestLog(), b.RequestLog())
 	args := []string{"--sessions", "8", "--requests", "4", "--frontends", "rotate", "--control", "0",
 		"--haproxy-log", a.RequestLog(), "--haproxy-log", b.RequestLog()}
 	res := probeRun(t, append(args, nodeArgs(l.LB, b)...)...)
@@ -244,4 +247,26 @@ func TestRunHAProxyLog(t *testing.T) {
 	if got := strings.Count(res.stdout, "[by mark] — confirms the report"); got != n {
 		t.Errorf("%d of %d switches confirmed by mark:\n%s", got, n, res.stdout)
 	}
+}
+
+// waitLogsSettle waits (bounded) until none of the files grew for 300 ms.
+func waitLogsSettle(t *testing.T, files ...string) {
+	t.Helper()
+	size := func() (n int64) {
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil {
+				n += st.Size()
+			}
+		}
+		return n
+	}
+	last, stable := size(), time.Now()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if n := size(); n != last {
+			last, stable = n, time.Now()
+		} else if time.Since(stable) >= 300*time.Millisecond {
+			return
+		}
+	}
+	t.Fatalf("the logs %v kept growing for 5 s", files)
 }

@@ -23,7 +23,7 @@ func execute(ctx context.Context, spec scenarios.Spec, out outputs) (*report.Rep
 		Stdout:  out.stdout, Stderr: out.stderr,
 		Verbose: out.verbose,
 		Creator: "stickyprobe " + version,
-		LB:      lbChooser(spec, lbAuto),
+		LB:      lbAuto,
 	})
 	if res == nil {
 		return nil, err

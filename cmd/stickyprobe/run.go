@@ -17,7 +17,7 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "probe one or more frontends and judge their stickiness",
 		ArgsUsage: "URL...",
-		Description: "Plays --sessions users (each with its own RFC 6265 cookie jar) against the frontends, --requests\n" +
+		Description: "Plays --sessions users (each with its own cookie jar, a browser's by default: --jar) against the frontends, --requests\n" +
 			"each, in a shuffled order that changes every round, at most --rate requests per second.\n" +
 			"A session is sticky when every response that names its backend names the same one.\n" +
 			"Broken sessions are explained with a cause (no-token, token-refused, token-not-sent,\n" +
@@ -182,7 +182,7 @@ func optionsFromFlags(c *cli.Context, spec scenarios.Spec, resume *pipeline.Stat
 		Resume:      resume,
 		Stdin:       c.App.Reader,
 		Interactive: isTerminalReader(c.App.Reader),
-		LB:          lbChooser(spec, c.String("lb")),
+		LB:          c.String("lb"),
 	}
 	for _, f := range pipeline.FileFormats() {
 		o.Outputs.Files[f.Name] = c.String(f.Flag)
