@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/scenarios"
@@ -18,7 +19,11 @@ var version = "dev"
 // run is main without os.Exit, so tests drive the real command line.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(pipeline.StdoutGuard(stdout, stderr), stderr)
+	parseMu.Lock()
+	parsed := sync.OnceFunc(parseMu.Unlock)
+	releaseAtAction(app.Commands, parsed)
 	err := app.RunContext(ctx, args)
+	parsed()
 	code := exitCode(err)
 	var ee *exitError
 	if err != nil && !(errors.As(err, &ee) && ee.err == errSilent) {
@@ -28,6 +33,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "stickyprobe: %s\n", msg)
 	}
 	return code
+}
+
+// parseMu serializes urfave/cli's parsing across runs in one process:
+// its parser writes to the package-level help and version flags, which
+// races when two apps parse at once (tests run commands in parallel). A
+// run holds it from the start until its command's action begins, so the
+// commands themselves, which may last minutes, run side by side.
+var parseMu sync.Mutex
+
+// releaseAtAction makes every command's action call parsed first.
+func releaseAtAction(cmds []*cli.Command, parsed func()) {
+	for _, c := range cmds {
+		if action := c.Action; action != nil {
+			c.Action = func(ctx *cli.Context) error {
+				parsed()
+				return action(ctx)
+			}
+		}
+		releaseAtAction(c.Subcommands, parsed)
+	}
 }
 
 // errSilent marks an exit whose story the report already told.
