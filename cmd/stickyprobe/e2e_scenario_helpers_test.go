@@ -83,7 +83,6 @@ func writeScenario(t *testing.T, text string) string {
 	return path
 }
 
-
 type scenarioResult struct {
 	probeResult
 	junit []byte
