@@ -17,13 +17,15 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "probe one or more frontends and judge their stickiness",
 		ArgsUsage: "URL...",
-		Description: "Plays --sessions users (each with its own cookie jar, a browser's by default: --jar) against the frontends, --requests\n" +
-			"each, in a shuffled order that changes every round, at most --rate requests per second.\n" +
-			"A session is sticky when every response that names its backend names the same one.\n" +
-			"Broken sessions are explained with a cause (no-token, token-refused, token-not-sent,\n" +
-			"token-ignored, token-reassigned, after-action, after-error, frontend-changed, source-changed,\n" +
-			"birth-split, unexplained) and a hint naming the HAProxy directive to check. A move off a\n" +
-			"backend that went away is judged by --on-backend-loss, not counted as breakage.\n\n" +
+		Description: "Plays --sessions users (each with its own cookie jar, a browser's by default: --jar) against\n" +
+			"the frontends, --requests each, in a shuffled order that changes every round, at most --rate\n" +
+			"requests per second. A session is sticky when every response that names its backend names\n" +
+			"the same one. Broken sessions are explained with a cause (no-token, token-refused,\n" +
+			"token-not-sent, token-ignored, token-reassigned, after-action, after-error, frontend-changed,\n" +
+			"source-changed, birth-split, unexplained) and a hint naming the directive to check, in the\n" +
+			"words of the LB that answered (--lb). A move off a backend that went away is judged by\n" +
+			"--on-backend-loss, not counted as breakage; --haproxy-config and --haproxy-socket add what\n" +
+			"HAProxy's config and Runtime API say.\n\n" +
 			"Examples:\n" +
 			"   stickyprobe run http://lb.example/\n" +
 			"   stickyprobe run --id header:X-Served-By --token cookie:SERVERID https://shop.example/cart\n" +
