@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/scenarios"
@@ -17,7 +18,12 @@ var version = "dev"
 
 // run is main without os.Exit, so tests drive the real command line.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	parseMu.Lock()
+	var once sync.Once
+	parsed := func() { once.Do(parseMu.Unlock) }
+	defer parsed()
 	app := newApp(pipeline.StdoutGuard(stdout, stderr), stderr)
+	whenParsed(app.Commands, parsed)
 	err := app.RunContext(ctx, args)
 	code := exitCode(err)
 	var ee *exitError
@@ -28,6 +34,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "stickyprobe: %s\n", msg)
 	}
 	return code
+}
+
+// parseMu serializes urfave/cli's flag parsing, which writes its
+// package-level help flag: a process runs one app, but tests run several
+// at once. It is held from the start of run until the command's own flags
+// are parsed, not while the command runs.
+var parseMu sync.Mutex
+
+// whenParsed calls parsed before every leaf command's action, once its
+// flags are parsed.
+func whenParsed(cmds []*cli.Command, parsed func()) {
+	for _, c := range cmds {
+		if len(c.Subcommands) > 0 {
+			whenParsed(c.Subcommands, parsed)
+			continue
+		}
+		before := c.Before
+		c.Before = func(ctx *cli.Context) error {
+			parsed()
+			if before != nil {
+				return before(ctx)
+			}
+			return nil
+		}
+	}
 }
 
 // errSilent marks an exit whose story the report already told.
