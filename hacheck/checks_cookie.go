@@ -166,7 +166,7 @@ func checkSameSite(b *backendView, _ Options) []Finding {
 		if strings.EqualFold(strings.ReplaceAll(a, " ", ""), "SameSite=None") {
 			f := b.finding("samesite-none-without-secure", SevWarning, c.line)
 			f.Cause = report.CauseTokenRefused
-			f.Problem = fmt.Sprintf("the %s cookie has `attr \"SameSite=None\"` without `secure`: HAProxy sends it as written (measured on 2.6) and browsers refuse such a cookie", c.name)
+			f.Problem = fmt.Sprintf("the %s cookie has `attr \"SameSite=None\"` without `secure`: HAProxy sends it as written (measured on 2.6, haproxy -c says nothing) and browsers refuse such a cookie, as the probe's default jar does (refusal samesite-none-insecure)", c.name)
 			f.Fix = "add `secure` (and serve over https), or use SameSite=Lax"
 			return []Finding{f}
 		}
@@ -214,7 +214,7 @@ func checkIgnorePersist(b *backendView, _ Options) []Finding {
 	for _, l := range b.sec.All("ignore-persist") {
 		f := b.finding("ignore-persist", SevInfo, l)
 		f.Cause = report.CauseTokenIgnored
-		f.Problem = fmt.Sprintf("`%s`: requests it matches are balanced whatever cookie they carry", strings.Join(l.Args, " "))
+		f.Problem = fmt.Sprintf("`%s`: requests it matches are balanced whatever cookie they carry and get none (measured on HAProxy 2.6: matching some requests of a user, token-ignored; matching all, no-token)", strings.Join(l.Args, " "))
 		f.Fix = "make sure the condition only matches requests that need no server (static files)"
 		out = append(out, f)
 	}

@@ -197,6 +197,9 @@ func (r *Runner) RunPhase(ctx context.Context, p scenarios.Phase, out chan<- Eve
 dispatch:
 	for n := 0; ph.more(n, r.now()); n++ {
 		r.rng.Shuffle(len(sessions), func(i, j int) { sessions[i], sessions[j] = sessions[j], sessions[i] })
+		if !r.thinkRound(runCtx, ph, sessions) {
+			break
+		}
 		sent := 0
 		for _, s := range sessions {
 			if ph.left(s) <= 0 {
@@ -320,6 +323,37 @@ func (r *Runner) newTarget(u *url.URL, base *target) *target {
 		t.shown += t.via
 	}
 	return t
+}
+
+// thinkRound waits, before a round, until every session in it has had its
+// think time, and reports false when the phase or the run ends first.
+// Waiting here rather than each session on its own timer is what keeps
+// the round's random order: sessions that each wake at their last
+// response plus the think time go in the previous round's order, round
+// after round, and a round-robin LB then hands each control session the
+// same backend every time (a control group blind to a backend's loss).
+func (r *Runner) thinkRound(ctx context.Context, ph *phase, sessions []*session) bool {
+	var ready int64
+	for _, s := range sessions {
+		if ph.left(s) > 0 {
+			ready = max(ready, s.notBefore)
+		}
+	}
+	wait := time.Until(time.Unix(0, ready))
+	if ready == 0 || wait <= 0 {
+		return true
+	}
+	if ph.over(time.Now().Add(wait)) {
+		return false
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // visit waits for the session's think time and the global pacer, then sends

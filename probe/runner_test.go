@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -904,5 +905,45 @@ func TestRunResolveIgnoresHostCase(t *testing.T) {
 	}
 	if requests, _ := lb.stats(); requests != 1 {
 		t.Errorf("LB saw %d requests, want 1", requests)
+	}
+}
+
+// With a think time every session waits its own timer, so without jitter
+// the sessions would keep the first round's order for the whole run (the
+// shuffle only orders the dispatch), and a round-robin LB could hand each
+// control session the same backend every time.
+func TestThinkTimeDoesNotFreezeTheOrder(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Backend", "s1")
+	}))
+	t.Cleanup(srv.Close)
+	spec := testSpec(t, srv.URL)
+	spec.Sessions, spec.Requests, spec.Concurrency = 6, 10, 8
+	spec.Think = 40 * time.Millisecond
+	spec.Rate = 200 // the pacer grants in the order sessions woke: the order of the round before
+	spec.ControlSessions = 0
+	events, _, err := runAll(t, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := map[int][]int{} // seq → sessions in the order they started
+	sort.Slice(events, func(i, j int) bool { return events[i].Start.Before(events[j].Start) })
+	for _, ev := range events {
+		order[ev.Seq] = append(order[ev.Seq], ev.Session)
+	}
+	// With a random order a session keeps its place of round 1 in about
+	// one round in six; a frozen order keeps most places.
+	place := func(seq, session int) int { return slices.Index(order[seq], session) }
+	moved, all := 0, 0
+	for seq := 2; seq < spec.Requests; seq++ {
+		for session := range spec.Sessions {
+			all++
+			if place(seq, session) != place(1, session) {
+				moved++
+			}
+		}
+	}
+	if moved*2 < all {
+		t.Errorf("only %d of %d places changed after round 1 (%v): think times must not freeze the order", moved, all, order)
 	}
 }

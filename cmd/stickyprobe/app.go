@@ -18,13 +18,12 @@ var version = "dev"
 
 // run is main without os.Exit, so tests drive the real command line.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	parseMu.Lock()
-	var once sync.Once
-	parsed := func() { once.Do(parseMu.Unlock) }
-	defer parsed()
 	app := newApp(pipeline.StdoutGuard(stdout, stderr), stderr)
-	whenParsed(app.Commands, parsed)
+	parseMu.Lock()
+	parsed := sync.OnceFunc(parseMu.Unlock)
+	releaseAtAction(app.Commands, parsed)
 	err := app.RunContext(ctx, args)
+	parsed()
 	code := exitCode(err)
 	var ee *exitError
 	if err != nil && !(errors.As(err, &ee) && ee.err == errSilent) {
@@ -36,28 +35,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// parseMu serializes urfave/cli's flag parsing, which writes its
-// package-level help flag: a process runs one app, but tests run several
-// at once. It is held from the start of run until the command's own flags
-// are parsed, not while the command runs.
+// parseMu serializes urfave/cli's parsing across runs in one process:
+// its parser writes to the package-level help and version flags, which
+// races when two apps parse at once (tests run commands in parallel). A
+// run holds it from the start until its command's action begins, so the
+// commands themselves, which may last minutes, run side by side.
 var parseMu sync.Mutex
 
-// whenParsed calls parsed before every leaf command's action, once its
-// flags are parsed.
-func whenParsed(cmds []*cli.Command, parsed func()) {
+// releaseAtAction makes every command's action call parsed first.
+func releaseAtAction(cmds []*cli.Command, parsed func()) {
 	for _, c := range cmds {
-		if len(c.Subcommands) > 0 {
-			whenParsed(c.Subcommands, parsed)
-			continue
-		}
-		before := c.Before
-		c.Before = func(ctx *cli.Context) error {
-			parsed()
-			if before != nil {
-				return before(ctx)
+		if action := c.Action; action != nil {
+			c.Action = func(ctx *cli.Context) error {
+				parsed()
+				return action(ctx)
 			}
-			return nil
 		}
+		releaseAtAction(c.Subcommands, parsed)
 	}
 }
 

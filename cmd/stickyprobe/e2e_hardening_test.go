@@ -72,9 +72,7 @@ func TestSignalWhileReadingAFIFO(t *testing.T) {
 	time.AfterFunc(200*time.Millisecond, cancel)
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
-	cliMu.Lock()
 	code := run(ctx, []string{"stickyprobe", "scenario", "run", fifo, "http://127.0.0.1:1/"}, &stdout, &stderr)
-	cliMu.Unlock()
 	if code != exitInterrupted || time.Since(start) > 5*time.Second {
 		t.Errorf("exit %d after %v, stderr %q; want 130 soon after the signal", code, time.Since(start), stderr.String())
 	}

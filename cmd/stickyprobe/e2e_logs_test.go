@@ -22,8 +22,6 @@ func runLogs(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cliMu.Lock() // see cliMu
-	defer cliMu.Unlock()
 	code := run(ctx, append([]string{"stickyprobe", "logs"}, args...), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
@@ -152,12 +150,9 @@ func TestLogsFollow(t *testing.T) {
 	defer cancel()
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
-	cliMu.Lock()
 	go func() {
 		done <- run(ctx, []string{"stickyprobe", "logs", "--follow", "--bucket", "200ms", path}, stdout, stderr)
 	}()
-	time.Sleep(100 * time.Millisecond) // the parse, under cliMu
-	cliMu.Unlock()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -60,16 +60,7 @@ func startMonitor(t *testing.T, args ...string) *runningMonitor {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	m := &runningMonitor{stop: cancel, done: make(chan int, 1), stderr: &syncBuffer{}}
 	full := append([]string{"stickyprobe", "monitor"}, args...)
-	// Hold cliMu while the command line is parsed (see cliMu): a test
-	// that starts two monitors would race on urfave/cli's package-level
-	// help flag. The monitor's first log line, or its exit, comes after
-	// the parse.
-	cliMu.Lock()
 	go func() { m.done <- run(ctx, full, io.Discard, m.stderr) }()
-	for deadline := time.Now().Add(10 * time.Second); m.stderr.String() == "" && len(m.done) == 0 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cliMu.Unlock()
 	t.Cleanup(func() {
 		cancel()
 		select {

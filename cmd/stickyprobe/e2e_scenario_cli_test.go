@@ -19,8 +19,6 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cliMu.Lock()
-	defer cliMu.Unlock()
 	code := run(ctx, append([]string{"stickyprobe"}, args...), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -84,12 +83,6 @@ func writeScenario(t *testing.T, text string) string {
 	return path
 }
 
-// cliMu serializes in-process runs of the command line in parallel tests:
-// urfave/cli's parser writes to its package-level help and version flags,
-// which races when two apps parse at once. The process runs one app, so
-// only tests meet this.
-var cliMu sync.Mutex
-
 type scenarioResult struct {
 	probeResult
 	junit []byte
@@ -107,9 +100,7 @@ func scenarioRunCLI(t *testing.T, args ...string) scenarioResult {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cliMu.Lock()
 	code := run(ctx, full, &stdout, &stderr)
-	cliMu.Unlock()
 	res := scenarioResult{probeResult: probeResult{code: code}}
 	res.stdout, res.stderr = stdout.String(), stderr.String()
 	if data, err := os.ReadFile(jsonPath); err == nil {
