@@ -309,3 +309,46 @@ func TestLossOfACarriedPin(t *testing.T) {
 		t.Fatalf("verdict %s, moved %d, loss %+v (%q); want pass, s1's 5 sessions moved", r.Verdict, r.Summary.Moved, r.BackendLoss, r.Reasons)
 	}
 }
+
+// A move the LB decided while the backend was gone (a redispatch after
+// retries) is answered only once the backend is back and answering
+// others: it is still a move off the lost backend, judged by when its
+// request was sent.
+func TestMoveSentDuringTheLossAnsweredAfterIt(t *testing.T) {
+	const down, back = 5, 12 // s1 answers nobody in rounds [5, 12)
+	tl := timeline{rounds: 20, measured: 15, control: 3, step: func(r, id int) probe.Event {
+		alive := lossServers
+		if r >= down && r < back {
+			alive = []string{"s2", "s3"}
+		}
+		if id >= 15 {
+			return landed(alive[(r+id)%len(alive)])
+		}
+		home := lossServers[id%3]
+		switch {
+		case r == 0:
+			return landed(home)
+		case home != "s1":
+			return kept(home)
+		case id == 0 && r < down:
+			return kept("s1")
+		case id == 0 && r < 11:
+			return failed("s1", probe.ErrHTTP5xx) // retried, no answer yet
+		case id == 0 && r == 11:
+			ev := probe.Event{Status: 200, Backend: "s3", TokenHeld: true, TokenSent: "s1", TokenSet: "s3"}
+			ev.Latency = 300 * time.Millisecond // sent in round 11, answered after s1's return in round 12
+			return ev
+		case id == 0:
+			return kept("s3")
+		case r < down:
+			return kept("s1")
+		case r == down:
+			return probe.Event{Status: 200, Backend: "s2", TokenHeld: true, TokenSent: "s1", TokenSet: "s2"}
+		}
+		return kept("s2")
+	}}
+	r := judgeLoss(t, tl, LossFailoverStay)
+	if r.Verdict != Pass || r.Summary.Broken != 0 || r.Summary.Moved != 5 {
+		t.Fatalf("verdict %s, broken %d, moved %d, causes %v, loss %+v; want pass, s1's 5 sessions moved", r.Verdict, r.Summary.Broken, r.Summary.Moved, r.Causes, r.BackendLoss)
+	}
+}

@@ -77,6 +77,7 @@ const (
 // known at Close, once it is known whether the backend it left had gone.
 type move struct {
 	at    uint32 // when its response ended, in the summary's milliseconds (msOf)
+	sent  uint32 // when its request was sent, likewise
 	phase int16
 	cause int8
 	toPin bool // back to the pin
@@ -322,7 +323,7 @@ func (s *Summary) Add(ev *probe.Event) {
 // session's cause so far and a sample timeline.
 func (s *Summary) addMove(ev *probe.Event, st *sessionState, cur step, ph int16, end int64, srcMoved bool) {
 	cause := int8(causeIndex(s.classify(st, ev, cur, srcMoved)))
-	m := move{at: s.msOf(end), phase: ph, cause: cause, toPin: cur.backend == st.pin}
+	m := move{at: s.msOf(end), sent: s.msOf(ev.Start.UnixNano()), phase: ph, cause: cause, toPin: cur.backend == st.pin}
 	switch st.moves {
 	case 0, 1:
 		st.mv[st.moves] = m
