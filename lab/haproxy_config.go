@@ -231,7 +231,7 @@ type Preset struct {
 // preset's backends set and its stick table learns.
 const AppCookie = "APPSESSION"
 
-// textbookCookie is the cookie line from the seed article.
+// textbookCookie is the textbook cookie-insert line of HAProxy's manual and of most tutorials.
 const textbookCookie = "SERVERID insert indirect nocache"
 
 // Presets returns the textbook sticky setup, classic mistakes, and a stick

@@ -7,7 +7,7 @@ import (
 	"sync"
 )
 
-// defaultBackends matches the seed article's three-server setup.
+// defaultBackends is the usual three-server setup of persistence tutorials.
 const defaultBackends = 3
 
 // LoadBalancer is what the probe targets. It is an interface so other kinds

@@ -122,6 +122,7 @@ func (c *Cycle) Close(rep *report.Report, ended time.Time) {
 	}
 	m.sensitivity.Set(sensitivity)
 	m.lastDuration.Set(rep.Run.DurationS)
+	m.cut.Add(float64(rep.Run.Cut))
 	m.lastCycle.Set(float64(ended.UnixNano()) / 1e9)
 	if rep.Verdict == report.Pass {
 		m.lastSuccess.Set(float64(ended.UnixNano()) / 1e9)

@@ -68,6 +68,7 @@ type Metrics struct {
 	verdict      *prometheus.GaugeVec // verdict
 	sensitivity  prometheus.Gauge
 	lastDuration prometheus.Gauge
+	cut          prometheus.Counter
 	lastCycle    prometheus.Gauge
 	lastSuccess  prometheus.Gauge
 
@@ -158,6 +159,9 @@ func New(opts Options) *Metrics {
 	m.maxShare = gaugeVec("backend_max_share_ratio", "Last cycle: the largest share of measured sessions pinned to one backend (1 = all on one).", "frontend")
 	m.verdict = gaugeVec("verdict", "Last cycle's verdict: 1 for the verdict it had, 0 for the others.", "verdict")
 	m.sensitivity = gauge("control_sensitivity_ratio", "Last cycle: control sessions (no cookies) that changed backend ÷ judged; 0 means the cycle could not have seen breakage.")
+	m.cut = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "cut_requests_total", ConstLabels: scenario,
+		Help: "Requests the probe cut itself at a cycle's end (its own deadline): neither errors nor the target's timeouts."})
+	m.reg.MustRegister(m.cut)
 	m.lastDuration = gauge("last_cycle_duration_seconds", "Duration of the last judged cycle.")
 	m.lastCycle = gauge("last_cycle_timestamp_seconds", "Unix time the last judged cycle ended.")
 	m.lastSuccess = gauge("last_success_timestamp_seconds", "Unix time the last cycle with verdict pass ended.")

@@ -279,3 +279,16 @@ func TestRotatingSessionsJudgedWhole(t *testing.T) {
 		t.Errorf("requests_total{b} = %v, want its 2 requests", got)
 	}
 }
+
+// Requests the probe cut at a cycle's end are counted apart: not errors.
+func TestCutRequestsCounted(t *testing.T) {
+	m := New(Options{Scenario: "cut"})
+	for _, cut := range []int64{3, 2} {
+		c := m.NewCycle(cookieOpts)
+		sum := report.NewSummary(cookieOpts)
+		c.Close(sum.Close(report.Run{Cut: cut}), time.Now())
+	}
+	if got := value(t, m, "stickyprobe_cut_requests_total"); got != 5 {
+		t.Errorf("cut_requests_total = %v, want 5 over two cycles", got)
+	}
+}

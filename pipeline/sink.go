@@ -80,6 +80,7 @@ type stopper struct {
 	cancel      context.CancelCauseFunc
 	w           io.Writer
 	ok, failed  int
+	local       int // of failed: the probe's own machine's (probe.ErrLocal)
 	unreachable bool
 }
 
@@ -91,9 +92,18 @@ func (s *stopper) Add(ev *probe.Event) {
 		s.ok++
 		return
 	}
+	if ev.Error == probe.ErrLocal {
+		s.local++
+	}
 	if s.failed++; s.failed == UnreachableAfter {
 		s.unreachable = true
-		if s.w != nil {
+		switch {
+		case s.w == nil:
+		case s.local == s.failed:
+			// Not the target's fault: say whose it is and what to change.
+			fmt.Fprintf(s.w, "stickyprobe: the first %d requests all failed on this machine, before reaching the target (%s); stopping: "+
+				"raise the file descriptor limit (ulimit -n) or lower --concurrency\n", UnreachableAfter, failDetail(ev))
+		default:
 			fmt.Fprintf(s.w, "stickyprobe: the first %d requests all failed (%s: %s); stopping\n", UnreachableAfter, ev.Error, failDetail(ev))
 		}
 		s.cancel(ErrUnreachable)

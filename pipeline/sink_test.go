@@ -92,3 +92,16 @@ func TestStdoutGuard(t *testing.T) {
 type failingWriter struct{ err error }
 
 func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
+
+// When the first requests all failed on the probe's own machine, the stop
+// says so and names what to change, not the target.
+func TestStopperLocalFailuresBlameTheProbe(t *testing.T) {
+	var w bytes.Buffer
+	s := &stopper{cancel: func(error) {}, w: &w}
+	for range UnreachableAfter {
+		s.Add(&probe.Event{Error: probe.ErrLocal, Detail: "socket: too many open files"})
+	}
+	if msg := w.String(); !strings.Contains(msg, "failed on this machine") || !strings.Contains(msg, "ulimit -n") || strings.Contains(msg, "(local:") {
+		t.Errorf("message %q: want the probe's own machine blamed, with what to change", msg)
+	}
+}

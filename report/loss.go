@@ -33,16 +33,20 @@ type moveCandidate struct {
 	returnedKnown bool
 }
 
-// silenceAt returns the recognised loss of backend b that the moment at
-// (msOf) falls in. A move in the very millisecond of the backend's last
-// answer counts as in its silence: the LB moved the session as it went.
-func (s *Summary) silenceAt(b int32, at uint32) (silence, bool) {
+// silenceAt returns the recognised loss of backend b that move m belongs
+// to: m's response ended once b had stopped answering (in the very
+// millisecond of its last answer counts: the LB moved the session as it
+// went), and its request was sent before b answered again. The LB chose
+// the new backend when the request came, so a move sent while b was gone
+// and answered just after b's return (a redispatch takes a second or two)
+// is still a move off a lost backend.
+func (s *Summary) silenceAt(b int32, m move) (silence, bool) {
 	l := &s.loss
 	if b < 0 || int(b) >= len(l.backends) {
 		return silence{}, false
 	}
 	for _, sl := range l.backends[b].silences {
-		if s.msOf(sl.from) <= at && (sl.to == 0 || at < s.msOf(sl.to)) {
+		if s.msOf(sl.from) <= m.at && (sl.to == 0 || m.sent() < s.msOf(sl.to)) {
 			return sl, true
 		}
 	}
@@ -95,7 +99,7 @@ func (s *Summary) judge(st *sessionState) {
 		st.verdict, st.cause, st.broke = verdictBroken, m.cause, m.phase
 	}
 	policy := s.opts.OnBackendLoss
-	gone, lost := s.silenceAt(st.pin, st.mv[0].at)
+	gone, lost := s.silenceAt(st.pin, st.mv[0])
 	switch {
 	case policy == LossStrict || !lost || st.mv[0].cause == int8(causeIndex(CauseBirthSplit)):
 		broken(0)
@@ -114,9 +118,14 @@ func (s *Summary) judge(st *sessionState) {
 			broken(2)
 		}
 	default: // failover-stay
-		if st.moves == 1 {
+		switch {
+		case st.moves == 1:
 			st.verdict = verdictMoved
-		} else {
+		case st.moves == 2 && st.mv[0].to >= 0 && s.lostOff(int32(st.mv[0].to), st.mv[1]):
+			// The backend it moved to went away too (a rolling restart of
+			// the backends): two expected moves, not a bounce.
+			st.verdict = verdictMoved
+		default:
 			broken(1) // it bounced
 		}
 	}
@@ -182,8 +191,13 @@ func (s *Summary) closeLoss(lastEnd int64) *BackendLoss {
 			return
 		}
 		out.Moved++
-		if sl, ok := s.silenceAt(st.pin, st.mv[0].at); ok {
+		if sl, ok := s.silenceAt(st.pin, st.mv[0]); ok {
 			moved[silenceKey{st.pin, sl.from}]++
+		}
+		if to := int32(st.mv[0].to); st.moves == 2 && to >= 0 {
+			if sl, ok := s.silenceAt(to, st.mv[1]); ok {
+				moved[silenceKey{to, sl.from}]++ // its second move, off the next lost backend
+			}
 		}
 	})
 	for b, bs := range s.loss.backends {
@@ -226,4 +240,14 @@ func seconds(ns int64) float64 { return float64(ns/int64(time.Millisecond)) / 1e
 type silenceKey struct {
 	backend int32
 	from    int64
+}
+
+// lostOff reports whether move m left backend b while b was recognised
+// as lost, and was not a birth split.
+func (s *Summary) lostOff(b int32, m move) bool {
+	if m.cause == int8(causeIndex(CauseBirthSplit)) {
+		return false
+	}
+	_, lost := s.silenceAt(b, m)
+	return lost
 }

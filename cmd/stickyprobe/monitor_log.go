@@ -58,7 +58,7 @@ func logCycle(log *slog.Logger, res pipeline.CycleResult, nextIn time.Duration) 
 		"verdict", rep.Verdict,
 		"stickiness", round3(c.Stickiness),
 		"sessions", c.Sessions, "sticky", c.Sticky, "broken", c.Broken, "unidentified", c.Unidentified,
-		"switches", c.Switches, "requests", c.Requests, "errors", c.Errors,
+		"switches", c.Switches, "requests", c.Requests, "errors", c.Errors, "cut", rep.Run.Cut,
 		"control", fmt.Sprintf("%d/%d", rep.Control.Switched, rep.Control.Judged),
 		"backends", len(rep.Backends),
 		"p50_ms", rep.LatencyMS.P50, "p99_ms", rep.LatencyMS.P99,
