@@ -3,7 +3,9 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -253,4 +255,58 @@ func TestLBStateDownAtByCookie(t *testing.T) {
 	if _, _, ok := st.DownAt("s2"); ok {
 		t.Error("DownAt(s2): server2 was never down")
 	}
+}
+
+// FuzzReplayTrailer: whatever the file, a replay with what its trailer
+// says of the LB and its config never panics, renders in every format,
+// and fails only with ErrEvents; the trailer read from the file's end is
+// the one a scan finds.
+func FuzzReplayTrailer(f *testing.F) {
+	evs, opts := lossEvents(), lossOptions()
+	live := liveLossReport(evs[:40], opts, lossLBState(2), redispatchJoin())
+	var buf bytes.Buffer
+	enc, _ := NewEventEncoder(&buf, EventsHeader{Sessions: 15, Control: 3, Options: opts, Run: testRun()})
+	for i := range evs[:40] {
+		enc.Encode(&evs[i])
+	}
+	enc.CloseReport(testRun(), live)
+	f.Add(buf.Bytes())
+	f.Add([]byte(file(testHeader, testEvent0, testEvent1, testControl, testTrailer)))
+	f.Add([]byte(file(testHeader, testEvent0, `{"stickyprobe_events_end":1,"events":1,"run":{},"lb_state":{"outages":[{"server":"s1"}],"cookies":{"b":null}},"haproxy_config_join":{"findings":[{"cause":"no-token","failing":true}]}}`)))
+	f.Add([]byte(file(testHeader, testEvent0, `{"stickyprobe_events_end":1,"events":1,"haproxy_config_join":null}`, "  \r")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		seek, scan := lastLine(bytes.NewReader(data)), lastLine(io.MultiReader(bytes.NewReader(data)))
+		if !bytes.Equal(seek, scan) {
+			t.Fatalf("last line from the end %q, by a scan %q", seek, scan)
+		}
+		rp, err := NewReplay(memSource("fuzz.jsonl", data))
+		if err != nil {
+			if !errors.Is(err, ErrEvents) {
+				t.Fatalf("error without ErrEvents: %v", err)
+			}
+			return
+		}
+		if h := rp.files[0].header; h.Sessions+h.Control > 1<<14 {
+			return // as in FuzzEventDecoder: slow, not wrong
+		}
+		for _, strict := range []bool{false, true} {
+			if strict {
+				o := rp.Options()
+				o.OnBackendLoss = LossStrict
+				rp.Rejudge(o)
+			}
+			rep, _, err := rp.Report()
+			if err != nil {
+				if !errors.Is(err, ErrEvents) {
+					t.Fatalf("error without ErrEvents: %v", err)
+				}
+				return
+			}
+			for _, render := range []func(io.Writer, *Report) error{Table, JSON, Markdown, JUnit} {
+				if err := render(io.Discard, rep); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
 }
