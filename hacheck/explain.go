@@ -77,47 +77,22 @@ func (j *Join) relevant(f Finding) bool {
 // Annotate ties the report's causes to the findings that explain them:
 // each such cause's hint starts with them, and rep.HAProxyConfig carries
 // them for JSON, with the served backends and the loss policy.
-func (j *Join) Annotate(rep *report.Report) {
-	hc := &report.HAProxyConfig{Files: j.Files, Served: j.Served, OnBackendLoss: j.Loss, OnBackendLossFrom: j.LossFrom}
+func (j *Join) Annotate(rep *report.Report) { j.ReportJoin().Apply(rep) }
+
+// ReportJoin is what a run keeps of j: every finding about the served
+// backends, so the events trailer has it and a replay, re-judged or not,
+// ties its own causes to them.
+func (j *Join) ReportJoin() *report.ConfigJoin {
+	cj := &report.ConfigJoin{Files: j.Files, Served: j.Served, OnBackendLoss: j.Loss, OnBackendLossFrom: j.LossFrom}
 	for _, f := range j.Findings {
 		if !j.relevant(f) {
 			continue
 		}
-		if f.Cause == "" || rep.Causes[f.Cause] == 0 {
-			if f.Severity.Failing() {
-				hc.Other++
-			}
-			continue
-		}
-		if hc.Findings == nil {
-			hc.Findings = map[report.Cause][]report.ConfigFinding{}
-		}
-		hc.Findings[f.Cause] = append(hc.Findings[f.Cause], report.ConfigFinding{ID: f.ID, Severity: string(f.Severity),
-			Where: f.Pos(), Backend: f.Backend, Servers: f.Servers, Problem: f.Problem, Fix: f.Fix})
+		cj.Findings = append(cj.Findings, report.JoinFinding{Cause: f.Cause, Failing: f.Severity.Failing(),
+			ConfigFinding: report.ConfigFinding{ID: f.ID, Severity: string(f.Severity), Where: f.Pos(), Backend: f.Backend,
+				Servers: f.Servers, Problem: f.Problem, Fix: f.Fix}})
 	}
-	for cause, fs := range hc.Findings {
-		var parts []string
-		for _, f := range fs {
-			parts = append(parts, fmt.Sprintf("%s %s (%s)", f.Where, summary(f.Problem), f.ID))
-		}
-		if rep.Hints == nil {
-			rep.Hints = map[report.Cause]string{}
-		}
-		rest := rep.Hints[cause]
-		if rest == "" {
-			rest = cause.Hint()
-		}
-		rep.Hints[cause] = strings.Join(parts, "; ") + ". " + rest
-	}
-	rep.HAProxyConfig = hc
-}
-
-// summary is a problem's first clause, the part before its explanation.
-func summary(problem string) string {
-	if i := strings.Index(problem, ": "); i > 0 {
-		return problem[:i]
-	}
-	return problem
+	return cj
 }
 
 // Pointer is the place check-config points at first in configs given as

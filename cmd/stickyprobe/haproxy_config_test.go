@@ -14,11 +14,11 @@ import (
 	"github.com/stickyprobe/stickyprobe/report"
 )
 
-// TestConfigJoinIsHacheckJoin: the join a run keeps (and its events
-// trailer stores) ties causes to findings exactly as hacheck's own
-// Annotate does, for every lab mistake's config checked by the real
-// haproxy -c too, whichever causes a report has.
-func TestConfigJoinIsHacheckJoin(t *testing.T) {
+// TestConfigJoinSurvivesTheTrailer: the join as the events trailer stores
+// it (JSON) ties causes to findings exactly as the live run's does, for
+// every lab mistake's config checked by the real haproxy -c too,
+// whichever causes a report has.
+func TestConfigJoinSurvivesTheTrailer(t *testing.T) {
 	if _, err := lab.FindHAProxy(); err != nil {
 		t.Fatal(err)
 	}
@@ -45,11 +45,19 @@ func TestConfigJoinIsHacheckJoin(t *testing.T) {
 		for _, causes := range []map[report.Cause]int{allCauses(), {report.CauseUnexplained: 2}, {}} {
 			want, got := causeReport(causes), causeReport(causes)
 			j.Annotate(want)
-			configJoin(j).Apply(got)
+			stored, err := json.Marshal(j.ReportJoin())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept report.ConfigJoin
+			if err := json.Unmarshal(stored, &kept); err != nil {
+				t.Fatalf("%s: the stored join does not decode: %v", m.Name, err)
+			}
+			kept.Apply(got)
 			a, _ := json.Marshal(want)
 			b, _ := json.Marshal(got)
 			if !bytes.Equal(a, b) {
-				t.Errorf("%s, causes %v:\nhacheck: %s\nkept:    %s", m.Name, causes, a, b)
+				t.Errorf("%s, causes %v:\nlive:   %s\nstored: %s", m.Name, causes, a, b)
 			}
 			if len(causes) > 2 && len(got.HAProxyConfig.Findings) > 0 {
 				joined++
