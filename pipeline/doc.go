@@ -21,9 +21,9 @@
 // Every file but the events file is written atomically (internal/
 // atomicfile); the events file is streamed in whole lines, so a killed
 // probe leaves one that replays. State is the --save-state file, which
-// Into and Options.Resume continue. Prober and Schedule are the monitor's:
-// cycles of the spec's requests phases, optionally on kept sessions, on a
-// jittered schedule.
+// Into and Options.Resume continue. Prober and Schedule are the monitor's
+// (package monitor runs them): cycles of the spec's requests phases,
+// optionally on kept sessions, on a jittered schedule.
 //
 // A Go program probes a frontend with:
 //
