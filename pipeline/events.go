@@ -73,11 +73,12 @@ func (s *eventsSink) Add(ev *probe.Event) {
 	s.err = s.enc.Encode(ev)
 }
 
-// Close writes the trailer with the run as the report gets it, and closes
-// the files (a temporary one stays until cleanup, for the HAR).
+// Close writes the trailer with the run as the report gets it, and what
+// the report was annotated with (the LB's state, the config join), and
+// closes the files (a temporary one stays until cleanup, for the HAR).
 func (s *eventsSink) Close(res *Result) error {
 	if s.err == nil {
-		s.err = s.enc.Close(res.Run)
+		s.err = s.enc.CloseReport(res.Run, res.Report)
 	}
 	for _, lw := range s.lines {
 		if err := lw.Flush(); err != nil && s.err == nil {

@@ -223,15 +223,14 @@ func (r *prepared) run(ctx context.Context) (*Result, error) {
 }
 
 // sinks are the run's consumers in the order they take each event and
-// are closed: the summary first (the others read its verdict), the
-// outputs, the caller's, and last the stop on an unreachable target.
+// are closed: the summary first (the others read its verdict), what
+// annotates its report, the events file (its trailer keeps what the
+// annotations added), the outputs, the caller's, and last the stop on an
+// unreachable target.
 func (r *prepared) sinks(cancel context.CancelCauseFunc) []Sink {
 	o := r.o
 	sinks := []Sink{
 		newProgress(o.Stderr, o.Progress, r.runner.Total(), o.Clock.Now(), o.Clock.Now),
-	}
-	if r.events != nil {
-		sinks = append(sinks, r.events)
 	}
 	var annotate Sink
 	if o.Observer != nil {
@@ -245,6 +244,9 @@ func (r *prepared) sinks(cancel context.CancelCauseFunc) []Sink {
 	}
 	for _, annotate := range o.Annotate {
 		sinks = append(sinks, funcSink{close: func(res *Result) error { annotate(res.Report); return nil }})
+	}
+	if r.events != nil {
+		sinks = append(sinks, r.events) // closed after the annotations: its trailer keeps them for a replay
 	}
 	if o.Verbose {
 		sinks = append(sinks, verboseSink{p: &verbosePrinter{w: o.Stderr, headers: o.Headers, color: o.Color}, s: r.summary})

@@ -25,7 +25,9 @@
 // offers. The events file codec is EventEncoder and EventDecoder (JSON
 // Lines with a header and a trailer; a last line cut short by a kill is
 // dropped), and Replay rebuilds a run's report, or merges several, from
-// those files.
+// those files. The trailer keeps what the events do not give back: what
+// the LB said (LBState) and the HAProxy config join (ConfigJoin), which a
+// replay ties again to the causes it finds.
 //
 // A move off a backend that went away is judged by --on-backend-loss
 // instead of as breakage. That it went away takes evidence that does not

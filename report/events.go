@@ -51,11 +51,21 @@ type EventsHeader struct {
 	Run      Run     `json:"run"`              // the run as known at its start
 }
 
-// EventsTrailer is the last line of a complete events file.
+// EventsTrailer is the last line of a complete events file. What the
+// LB said and what its config says are known only once the run is over,
+// so they are here, not in the header; files written before they were
+// added replay without them, as before.
 type EventsTrailer struct {
 	End    int   `json:"stickyprobe_events_end"`
 	Events int64 `json:"events"` // event lines in the file
 	Run    Run   `json:"run"`    // the run exactly as the live report got it
+	// LBState is the report's lb_state as the live run had it
+	// (--haproxy-socket): shown as recorded, and the LB's word on
+	// backend losses when the replay judges them.
+	LBState *LBState `json:"lb_state,omitempty"`
+	// ConfigJoin is what --haproxy-config read: the replay ties it to
+	// its own causes, as the live run did to its.
+	ConfigJoin *ConfigJoin `json:"haproxy_config_join,omitempty"`
 }
 
 // optionsJSON is how Options are saved. The conversion from Options
@@ -104,8 +114,21 @@ func (e *EventEncoder) Encode(ev *probe.Event) error {
 }
 
 // Close writes the trailer with the run as the report got it.
-func (e *EventEncoder) Close(run Run) error {
-	return e.enc.Encode(EventsTrailer{End: EventsVersion, Events: e.events, Run: run})
+func (e *EventEncoder) Close(run Run) error { return e.CloseReport(run, nil) }
+
+// CloseReport writes the trailer with the run as the report got it, and
+// what rep (the live report, nil for none) has that the events do not
+// give back: what the LB said, and the config join its HAProxyConfig was
+// made from.
+func (e *EventEncoder) CloseReport(run Run, rep *Report) error {
+	t := EventsTrailer{End: EventsVersion, Events: e.events, Run: run}
+	if rep != nil {
+		t.LBState = rep.LBState
+		if rep.HAProxyConfig != nil {
+			t.ConfigJoin = rep.HAProxyConfig.join
+		}
+	}
+	return e.enc.Encode(t)
 }
 
 // EventDecoder reads an events file and checks every line; errors name the

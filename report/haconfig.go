@@ -17,6 +17,8 @@ type HAProxyConfig struct {
 	OnBackendLossFrom string                    `json:"on_backend_loss_from,omitempty"` // "haproxy.cfg:23 option redispatch"
 	Findings          map[Cause][]ConfigFinding `json:"findings,omitempty"`             // per cause seen in this run
 	Other             int                       `json:"other_findings,omitempty"`       // findings of the served backends no cause of this run points at
+
+	join *ConfigJoin // what it was made from (ConfigJoin.Apply), for the events trailer
 }
 
 // ServedBackend is the backend a frontend's rules send the probed URL
@@ -69,13 +71,13 @@ func haproxyConfigLines(hc *HAProxyConfig) []string {
 	for _, s := range hc.Served {
 		switch {
 		case s.Backend != "":
-			out = append(out, fmt.Sprintf("config %s: the URL is served by backend %s (%s)", s.File, s.Backend, s.Rule))
+			out = append(out, fmt.Sprintf("config %s: the URL is served by backend %s (%s)", clean(s.File), clean(s.Backend), clean(s.Rule)))
 		default:
-			out = append(out, fmt.Sprintf("config %s: which backend serves the URL is not decided by the config: %s", s.File, s.Note))
+			out = append(out, fmt.Sprintf("config %s: which backend serves the URL is not decided by the config: %s", clean(s.File), clean(s.Note)))
 		}
 	}
 	if hc.OnBackendLoss != "" {
-		out = append(out, fmt.Sprintf("the config implies --on-backend-loss %s (%s)", hc.OnBackendLoss, hc.OnBackendLossFrom))
+		out = append(out, fmt.Sprintf("the config implies --on-backend-loss %s (%s)", clean(string(hc.OnBackendLoss)), clean(hc.OnBackendLossFrom)))
 	}
 	n := 0
 	for _, fs := range hc.Findings {
@@ -85,7 +87,7 @@ func haproxyConfigLines(hc *HAProxyConfig) []string {
 		out = append(out, fmt.Sprintf("%d config finding(s) explain the causes below (in their hints)", n))
 	}
 	if hc.Other > 0 {
-		out = append(out, fmt.Sprintf("%d other finding(s) in the served backends: see `stickyprobe check-config %s`", hc.Other, strings.Join(hc.Files, " ")))
+		out = append(out, fmt.Sprintf("%d other finding(s) in the served backends: see `stickyprobe check-config %s`", hc.Other, clean(strings.Join(hc.Files, " "))))
 	}
 	return out
 }

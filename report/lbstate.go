@@ -79,13 +79,21 @@ type LBTableEntry struct {
 // DownAt is when the LB first took server (in any of its backends) out
 // of service during the run, and when it put it back (zero: not during
 // the run); ok is false when it never did. It is the LB's own word on a
-// backend loss, the strongest evidence there is.
+// backend loss, the strongest evidence there is. server is a name as the
+// probe identified backends: the LB's server name, or a cookie value
+// that names one (--id cookie:SERVERID), in any LB backend.
 func (s *LBState) DownAt(server string) (down, up time.Time, ok bool) {
 	if s == nil {
 		return time.Time{}, time.Time{}, false
 	}
+	names := map[string]bool{server: true}
+	for _, m := range s.Cookies {
+		if name, ok := m[server]; ok {
+			names[name] = true
+		}
+	}
 	for _, o := range s.Outages {
-		if o.Server == server {
+		if names[o.Server] {
 			if o.Up != nil {
 				up = *o.Up
 			}

@@ -46,7 +46,7 @@ func (s *Summary) silenceAt(b int32, m move) (silence, bool) {
 		return silence{}, false
 	}
 	for _, sl := range l.backends[b].silences {
-		if s.msOf(sl.from) <= m.at && (sl.to == 0 || m.sent < s.msOf(sl.to)) {
+		if s.msOf(sl.from) <= m.at && (sl.to == 0 || m.sent() < s.msOf(sl.to)) {
 			return sl, true
 		}
 	}
@@ -118,9 +118,14 @@ func (s *Summary) judge(st *sessionState) {
 			broken(2)
 		}
 	default: // failover-stay
-		if st.moves == 1 {
+		switch {
+		case st.moves == 1:
 			st.verdict = verdictMoved
-		} else {
+		case st.moves == 2 && st.mv[0].to >= 0 && s.lostOff(int32(st.mv[0].to), st.mv[1]):
+			// The backend it moved to went away too (a rolling restart of
+			// the backends): two expected moves, not a bounce.
+			st.verdict = verdictMoved
+		default:
 			broken(1) // it bounced
 		}
 	}
@@ -189,6 +194,11 @@ func (s *Summary) closeLoss(lastEnd int64) *BackendLoss {
 		if sl, ok := s.silenceAt(st.pin, st.mv[0]); ok {
 			moved[silenceKey{st.pin, sl.from}]++
 		}
+		if to := int32(st.mv[0].to); st.moves == 2 && to >= 0 {
+			if sl, ok := s.silenceAt(to, st.mv[1]); ok {
+				moved[silenceKey{to, sl.from}]++ // its second move, off the next lost backend
+			}
+		}
 	})
 	for b, bs := range s.loss.backends {
 		for _, sl := range bs.silences {
@@ -230,4 +240,14 @@ func seconds(ns int64) float64 { return float64(ns/int64(time.Millisecond)) / 1e
 type silenceKey struct {
 	backend int32
 	from    int64
+}
+
+// lostOff reports whether move m left backend b while b was recognised
+// as lost, and was not a birth split.
+func (s *Summary) lostOff(b int32, m move) bool {
+	if m.cause == int8(causeIndex(CauseBirthSplit)) {
+		return false
+	}
+	_, lost := s.silenceAt(b, m)
+	return lost
 }

@@ -352,3 +352,52 @@ func TestMoveSentDuringTheLossAnsweredAfterIt(t *testing.T) {
 		t.Fatalf("verdict %s, broken %d, moved %d, causes %v, loss %+v; want pass, s1's 5 sessions moved", r.Verdict, r.Summary.Broken, r.Summary.Moved, r.Causes, r.BackendLoss)
 	}
 }
+
+// A rolling restart of the backends: s1 goes away and comes back, then
+// s2 does. s1's users move to s2, then off s2 to s3: two expected moves
+// under failover-stay, not a bounce. A session that moves back while its
+// new backend is still up did bounce.
+func TestRollingRestartTwoMoves(t *testing.T) {
+	down := map[string][2]int{"s1": {5, 9}, "s2": {12, 16}} // rounds [from, to) each answers nobody
+	up := func(b string, r int) bool { d, ok := down[b]; return !ok || r < d[0] || r >= d[1] }
+	tl := timeline{rounds: 22, measured: 15, control: 3, step: func(r, id int) probe.Event {
+		var alive []string
+		for _, b := range lossServers {
+			if up(b, r) {
+				alive = append(alive, b)
+			}
+		}
+		if id >= 15 {
+			return landed(alive[(r+id)%len(alive)])
+		}
+		home := lossServers[id%3]
+		moveTo := func(from, to string) probe.Event {
+			return probe.Event{Status: 200, Backend: to, TokenHeld: true, TokenSent: from, TokenSet: to}
+		}
+		switch {
+		case r == 0:
+			return landed(home)
+		case home == "s1" && id == 0 && r == 10: // bounces back to s1 while s2 is up
+			return moveTo("s2", "s1")
+		case home == "s1" && id == 0 && r > 10:
+			return kept("s1")
+		case home == "s1" && r < 5, home == "s3":
+			return kept(home)
+		case home == "s1" && r == 5:
+			return moveTo("s1", "s2")
+		case home == "s1" && r < 12, home == "s2" && r < 12:
+			return kept("s2")
+		case r == 12:
+			return moveTo("s2", "s3")
+		}
+		return kept("s3")
+	}}
+	r := judgeLoss(t, tl, LossFailoverStay)
+	if r.Summary.Moved != 9 || r.Summary.Broken != 1 || r.Causes[CauseTokenReassigned] != 1 {
+		t.Fatalf("moved %d, broken %d, causes %v, loss %+v; want 9 moved (4 of s1's twice, s2's 5 once) and the bouncing session broken",
+			r.Summary.Moved, r.Summary.Broken, r.Causes, r.BackendLoss)
+	}
+	if r.BackendLoss == nil || len(r.BackendLoss.Lost) != 2 {
+		t.Fatalf("loss %+v: want s1 and s2 lost", r.BackendLoss)
+	}
+}

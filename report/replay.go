@@ -47,6 +47,8 @@ type Replay struct {
 	files    []*replayFile
 	warnings []string
 	judged   *Options // Rejudge's thresholds; nil: the file's
+	// annotated: the warnings about merged trailers were given.
+	annotated bool
 }
 
 type replayFile struct {
@@ -56,8 +58,10 @@ type replayFile struct {
 	offset  int
 	trailer *EventsTrailer
 	lastEnd time.Time
-	read    bool // trailer and lastEnd are known
-	torn    bool // the last line was cut short and dropped
+	read    bool           // trailer and lastEnd are known
+	torn    bool           // the last line was cut short and dropped
+	ahead   *EventsTrailer // the trailer read ahead of the events (replay_lb.go)
+	peeked  bool           // ahead is known
 }
 
 // OpenReplay reads the headers of the events files at paths.
@@ -209,10 +213,15 @@ func (rp *Replay) Origin(id int) (string, int) {
 }
 
 // Report reads every event into a summary and closes it with the run the
-// files describe. A single complete file gives exactly the live run's
-// report.
+// files describe, and puts back what the trailers kept: what the LB said
+// (also the LB's word on backend losses while the events are judged) and
+// the HAProxy config join. A single complete file gives exactly the live
+// run's report.
 func (rp *Replay) Report() (*Report, *Summary, error) {
 	s := NewSummary(rp.judgeOptions())
+	if st := rp.serverStates(); st != nil {
+		s.SetServerStates(st)
+	}
 	if err := rp.Each(func(ev *probe.Event) error { s.Add(ev); return nil }); err != nil {
 		return nil, nil, err
 	}
@@ -222,6 +231,7 @@ func (rp *Replay) Report() (*Report, *Summary, error) {
 			rep.Reasons = append(rep.Reasons, rejudgedReason(rep.Rejudged))
 		}
 	}
+	rp.annotate(rep)
 	if rp.Merged() {
 		for _, sm := range rep.Samples {
 			sm.Source, sm.Session = rp.Origin(sm.Session)

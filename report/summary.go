@@ -77,11 +77,17 @@ const (
 // known at Close, once it is known whether the backend it left had gone.
 type move struct {
 	at    uint32 // when its response ended, in the summary's milliseconds (msOf)
-	sent  uint32 // when its request was sent, likewise
+	lat   uint16 // its latency in ms (capped): the request was sent at at-lat
 	phase int16
+	to    int16 // the backend it moved to; -1 beyond int16's range
 	cause int8
 	toPin bool // back to the pin
 }
+
+// sent is when the move's request was sent (msOf). A latency beyond the
+// cap makes it later than it was: a move is then judged by a later moment,
+// never an earlier one.
+func (m move) sent() uint32 { return m.at - min(uint32(m.lat), m.at) }
 
 // moveNote is what is kept of a third move: its cause and phase.
 type moveNote struct {
@@ -323,7 +329,10 @@ func (s *Summary) Add(ev *probe.Event) {
 // session's cause so far and a sample timeline.
 func (s *Summary) addMove(ev *probe.Event, st *sessionState, cur step, ph int16, end int64, srcMoved bool) {
 	cause := int8(causeIndex(s.classify(st, ev, cur, srcMoved)))
-	m := move{at: s.msOf(end), sent: s.msOf(ev.Start.UnixNano()), phase: ph, cause: cause, toPin: cur.backend == st.pin}
+	m := move{at: s.msOf(end), lat: uint16(min(ev.Latency.Milliseconds(), math.MaxUint16)), phase: ph, to: -1, cause: cause, toPin: cur.backend == st.pin}
+	if cur.backend >= 0 && cur.backend <= math.MaxInt16 {
+		m.to = int16(cur.backend)
+	}
 	switch st.moves {
 	case 0, 1:
 		st.mv[st.moves] = m

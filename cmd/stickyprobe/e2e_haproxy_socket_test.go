@@ -142,6 +142,14 @@ func TestHAProxySocketSaysWhatHappened(t *testing.T) {
 func killAndReturnRun(t *testing.T, args ...string) (*report.Report, time.Time, string) {
 	t.Helper()
 	l, h := startSocketLab(t, preset(t, "redispatch"), lab.BackendOptions{})
+	res, at := killAndReturn(t, l, h, args...)
+	return res.mustReport(t), at, res.stderr
+}
+
+// killAndReturn is killAndReturnRun against lab l of the redispatch
+// preset, whose HAProxy h has a stats socket; it returns the whole run.
+func killAndReturn(t *testing.T, l *lab.Lab, h *lab.HAProxy, args ...string) (probeResult, time.Time) {
+	t.Helper()
 	time.Sleep(1200 * time.Millisecond) // settled health checks: DOWN takes fall (3) checks, as in production
 	killed := make(chan time.Time, 1)
 	timer := time.AfterFunc(1500*time.Millisecond, func() {
@@ -154,7 +162,7 @@ func killAndReturnRun(t *testing.T, args ...string) (*report.Report, time.Time, 
 	args = append(args, "--sessions", "12", "--requests", "60", "--think", "100ms", "--control", "3",
 		"--on-backend-loss", "failover-stay", "--haproxy-socket", h.StatsSocket())
 	res := probeRun(t, append(args, hostArgs(h)...)...)
-	return res.mustReport(t), <-killed, res.stderr
+	return res, <-killed
 }
 
 // TestHAProxySocketLossByCookieIdentity: with the backend named by its

@@ -8,6 +8,7 @@ import (
 	"github.com/stickyprobe/stickyprobe/hacfg"
 	"github.com/stickyprobe/stickyprobe/hacheck"
 	"github.com/stickyprobe/stickyprobe/pipeline"
+	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
 )
@@ -50,8 +51,31 @@ func haproxyConfigHook(c *cli.Context, f *scenarios.File, spec *scenarios.Spec, 
 	if !lossSet && j.Loss != "" {
 		spec.OnBackendLoss = scenarios.LossPolicy(j.Loss)
 	}
-	opts.Annotate = append(opts.Annotate, j.Annotate)
+	opts.Annotate = append(opts.Annotate, configJoin(j).Apply)
 	return nil
+}
+
+// configJoin is what the run keeps of j: every finding about the served
+// backends, so the events trailer has it and a replay, re-judged or not,
+// ties its own causes to them. Relevance is hacheck's: a finding about a
+// served backend, or about any backend when none could be decided.
+func configJoin(j *hacheck.Join) *report.ConfigJoin {
+	cj := &report.ConfigJoin{Files: j.Files, Served: j.Served, OnBackendLoss: j.Loss, OnBackendLossFrom: j.LossFrom}
+	served := map[string]bool{}
+	for _, s := range j.Served {
+		if s.Backend != "" {
+			served[s.Backend] = true
+		}
+	}
+	for _, f := range j.Findings {
+		if f.Backend == "" || len(served) > 0 && !served[f.Backend] {
+			continue
+		}
+		cj.Findings = append(cj.Findings, report.JoinFinding{Cause: f.Cause, Failing: f.Severity.Failing(),
+			ConfigFinding: report.ConfigFinding{ID: f.ID, Severity: string(f.Severity), Where: f.Pos(), Backend: f.Backend,
+				Servers: f.Servers, Problem: f.Problem, Fix: f.Fix}})
+	}
+	return cj
 }
 
 // hostHeader is the Host a --header Host: gives, "" for the URL's:

@@ -102,18 +102,11 @@ type liveServerStates struct {
 }
 
 func (l liveServerStates) DownAt(backend string) (down, up time.Time, ok bool) {
-	names := map[string]bool{backend: true}
-	for _, m := range l.cookies {
-		if s, ok := m[backend]; ok {
-			names[s] = true
-		}
-	}
+	st := report.LBState{Cookies: l.cookies} // the report's matching, as a replay of the run does it
 	for _, o := range l.w.Outages() {
-		if names[o.Server] {
-			return o.Down, o.Up, true
-		}
+		st.Outages = append(st.Outages, lbOutage(o))
 	}
-	return time.Time{}, time.Time{}, false
+	return st.DownAt(backend)
 }
 
 // stop ends the polling and reads the socket once more. It is safe to
@@ -152,12 +145,7 @@ func lbState(res *haruntime.Result) *report.LBState {
 		st.Changes = append(st.Changes, report.LBChange{At: c.At.UTC(), Backend: c.Backend, Server: c.Server, From: c.From, To: c.To})
 	}
 	for _, o := range res.Outages() {
-		out := report.LBOutage{Backend: o.Backend, Server: o.Server, State: o.State, Down: o.Down.UTC()}
-		if !o.Up.IsZero() {
-			up := o.Up.UTC()
-			out.Up = &up
-		}
-		st.Outages = append(st.Outages, out)
+		st.Outages = append(st.Outages, lbOutage(o))
 	}
 	for _, r := range res.Restarts {
 		st.Restarts = append(st.Restarts, report.LBRestart{At: r.At.UTC(), OldPid: r.OldPid, NewPid: r.NewPid})
@@ -166,6 +154,16 @@ func lbState(res *haruntime.Result) *report.LBState {
 		st.Redispatches = append(st.Redispatches, report.LBRedispatch{Backend: d.Backend, Server: d.Server, Wredis: d.Wredis, Wretr: d.Wretr})
 	}
 	return st
+}
+
+// lbOutage is an outage in the report's words.
+func lbOutage(o haruntime.Outage) report.LBOutage {
+	out := report.LBOutage{Backend: o.Backend, Server: o.Server, State: o.State, Down: o.Down.UTC()}
+	if !o.Up.IsZero() {
+		up := o.Up.UTC()
+		out.Up = &up
+	}
+	return out
 }
 
 // tableEntries looks up the tokens of the sampled broken sessions in
