@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/stickyprobe/stickyprobe/pipeline"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 )
 
@@ -68,7 +69,9 @@ func (cfg Config) Check() error {
 
 // Fit makes the spec's cycle fit the schedule: cycles never overlap, and
 // one must not outlast Every, so MaxDuration and a scenario's timed
-// phases (soak's ten minutes) are cut to it. The spec is validated again.
+// phases (soak's ten minutes) are cut to it. The spec is validated again,
+// and a plan that cannot be sent within a cycle is refused: every cycle
+// would be cut, and judged on what the cut left.
 func (cfg *Config) Fit() error {
 	cfg.Spec.MaxDuration = min(cfg.Spec.MaxDuration, cfg.Every)
 	for i := range cfg.Spec.Phases {
@@ -78,6 +81,20 @@ func (cfg *Config) Fit() error {
 	}
 	if err := cfg.Spec.Validate(); err != nil {
 		return fmt.Errorf("--every %v: %w", cfg.Every, err)
+	}
+	return checkPlan(cfg.Spec, cfg.Every)
+}
+
+// checkPlan refuses a monitor whose cycle cannot send its plan within
+// --every (or --max-duration): every cycle would be cut, and judged on
+// what the cut left.
+func checkPlan(spec scenarios.Spec, every time.Duration) error {
+	budget, flag := every, "--every"
+	if spec.MaxDuration < every {
+		budget, flag = spec.MaxDuration, "--max-duration"
+	}
+	if msg := pipeline.PlanMisfit(spec, budget, flag); msg != "" {
+		return fmt.Errorf("%s", msg)
 	}
 	return nil
 }

@@ -140,10 +140,7 @@ func monitorConfigFromFlags(c *cli.Context) (monitor.Config, error) {
 	if cfg.HAProxyLog, err = haproxyLogFromFlags(c); err != nil {
 		return cfg, err
 	}
-	if err := cfg.Fit(); err != nil {
-		return cfg, err
-	}
-	return cfg, checkMonitorPlan(cfg.Spec, cfg.Every)
+	return cfg, cfg.Fit()
 }
 
 // monitorSpec is the spec of each cycle: --scenario's, with the flags
