@@ -27,6 +27,13 @@
 //     log lines of those very requests: by the probe's mark header when the
 //     log captured it, else by client address and port within the request's
 //     time, and says whether HAProxy's status confirms the report's cause.
+//   - Analysis (analyze.go) is `stickyprobe logs` between its flags and
+//     its output: files read in order (the last one followed, with a live
+//     line per bucket), skipped or cut files warned about, the counts
+//     judged into a Summary; OpenJoin reads an events file for the join.
+//   - RunLog (runlog.go) is `run --haproxy-log`: a sink that remembers a
+//     run's switches and each log's size at the start, then joins them
+//     with only the lines the run added.
 //   - Text and JSON (text.go, json.go) render a Summary.
 //
 // The mapping from statuses to stickyprobe's cause words is in cause.go.

@@ -54,6 +54,9 @@
 //     (HAProxyConfig.CookiePrefix) or one on 127.0.0.2 at the same port
 //     (BindAddr, Port), like two LB nodes behind one DNS name; Lab.AddLB
 //     does the same for any kind (two Caddy nodes with different secrets).
+//   - Subpackage labrun: the presets run through the probe, each with the
+//     verdict it must get, rendered side by side (`stickyprobe lab`), and
+//     one preset served for a user to probe (`stickyprobe lab --serve`).
 //
 // # Adding another load balancer kind
 //

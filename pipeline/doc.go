@@ -21,9 +21,12 @@
 // Every file but the events file is written atomically (internal/
 // atomicfile); the events file is streamed in whole lines, so a killed
 // probe leaves one that replays. State is the --save-state file, which
-// Into and Options.Resume continue. Prober and Schedule are the monitor's:
-// cycles of the spec's requests phases, optionally on kept sessions, on a
-// jittered schedule.
+// Into and Options.Resume continue. Prober and Schedule are the monitor's
+// (package monitor runs them): cycles of the spec's requests phases,
+// optionally on kept sessions, on a jittered schedule. PlanMisfit says,
+// from the plan alone, when a spec cannot be sent within a time budget
+// (--max-duration, a monitor's --every), so a cut is warned of or refused
+// before the first request.
 //
 // A Go program probes a frontend with:
 //

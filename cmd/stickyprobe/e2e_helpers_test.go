@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/lab"
+	"github.com/stickyprobe/stickyprobe/lab/labrun"
 	"github.com/stickyprobe/stickyprobe/probe"
 	"github.com/stickyprobe/stickyprobe/report"
 )
@@ -136,3 +137,8 @@ func (r probeResult) mustReport(t *testing.T) *report.Report {
 	}
 	return r.report
 }
+
+// The lab's host name and source addresses, as the tests spell them.
+const labHost = labrun.Host
+
+var labSources24 = labrun.Sources24

@@ -2,14 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"sync"
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/haplog"
 	"github.com/stickyprobe/stickyprobe/internal/atomicfile"
 	"github.com/stickyprobe/stickyprobe/redact"
-	"github.com/stickyprobe/stickyprobe/report"
 	"github.com/urfave/cli/v2"
 )
 
@@ -82,22 +79,15 @@ func logsAction(c *cli.Context) error {
 	if c.Bool("show-secrets") {
 		rd.Redactor = redact.Off()
 	}
-	stats := haplog.NewStats(c.Duration("bucket"))
-	join, err := openJoin(c.String("events"))
+	join, err := haplog.OpenJoin(c.String("events"))
 	if err != nil {
-		return err
+		return fmt.Errorf("--events: %w", err)
 	}
-	var mu sync.Mutex
-	add := func(r *haplog.Record) {
-		mu.Lock()
-		stats.Add(r)
-		mu.Unlock()
-		join.Add(r)
+	s, err := haplog.Analysis{Files: c.Args().Slice(), Follow: c.Bool("follow"), Bucket: c.Duration("bucket"),
+		Reader: rd, Th: th, Join: join, Live: c.App.Writer, Warn: c.App.ErrWriter}.Run(c.Context)
+	if err != nil {
+		return withCode(exitCannotRun, "%v", err)
 	}
-	if err := readLogs(c, rd, &mu, stats, add); err != nil {
-		return err
-	}
-	s := haplog.Summary{Files: c.NArg(), Reader: rd, Stats: stats, Judged: haplog.Judge(stats, th), Th: th}
 	if err := writeLogsReport(c, s, join); err != nil {
 		return withCode(exitCannotRun, "%v", err)
 	}
@@ -119,107 +109,6 @@ func logsParser(c *cli.Context) (*haplog.Parser, error) {
 		}
 	}
 	return haplog.NewParser(f, loc), nil
-}
-
-// readLogs reads the files in order; with --follow the last one is
-// followed until the command is interrupted.
-func readLogs(c *cli.Context, rd *haplog.Reader, mu *sync.Mutex, stats *haplog.Stats, add func(*haplog.Record)) error {
-	files := c.Args().Slice()
-	opened := 0
-	for i, name := range files {
-		var r io.ReadCloser
-		var err error
-		if c.Bool("follow") && i == len(files)-1 && name != "-" {
-			r, err = haplog.Follow(c.Context, name, false)
-			if err == nil {
-				stop := liveBuckets(c, mu, stats)
-				defer stop()
-			}
-		} else {
-			r, err = haplog.Open(name)
-		}
-		if err != nil {
-			fmt.Fprintf(c.App.ErrWriter, "stickyprobe: warning: %v (skipped)\n", err)
-			continue
-		}
-		opened++
-		err = rd.Read(name, r, add)
-		r.Close()
-		if err != nil {
-			// A truncated rotated file: what was read counts.
-			fmt.Fprintf(c.App.ErrWriter, "stickyprobe: warning: %v (read up to there)\n", err)
-		}
-	}
-	if opened == 0 {
-		return withCode(exitCannotRun, "none of the log files could be opened")
-	}
-	return nil
-}
-
-// liveBuckets prints, while following, one line per --bucket of wall
-// clock: the requests of that interval and how they went. It shares stats
-// with the reader through mu.
-func liveBuckets(c *cli.Context, mu *sync.Mutex, stats *haplog.Stats) func() {
-	every := c.Duration("bucket")
-	if every <= 0 {
-		every = time.Minute
-	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		var last haplog.Counts
-		for {
-			select {
-			case <-stop:
-				return
-			case <-c.Context.Done():
-				return
-			case now := <-tick.C:
-				mu.Lock()
-				cur := stats.Total
-				mu.Unlock()
-				fmt.Fprintln(c.App.Writer, liveLine(now, &last, &cur))
-				last = cur
-			}
-		}
-	}()
-	return func() { close(stop); <-done }
-}
-
-// liveLine is the delta between two totals: "15:04:05  120 requests ...".
-func liveLine(now time.Time, prev, cur *haplog.Counts) string {
-	d := func(s byte) int64 { return cur.ByClient(s) - prev.ByClient(s) }
-	kept := d('V')
-	back := kept + d('I') + d('D') + d('E') + d('O')
-	sticky := "-"
-	if back > 0 {
-		sticky = fmt.Sprintf("%.1f%%", 100*float64(kept)/float64(back))
-	}
-	return fmt.Sprintf("%s  %d requests  sticky %s  V %d  I %d  D %d  E %d  O %d  N %d  5xx %d",
-		now.Format("15:04:05"), cur.Requests-prev.Requests, sticky, kept, d('I'), d('D'), d('E'), d('O'), d('N'), cur.Errors-prev.Errors)
-}
-
-// openJoin reads the events file's report and switches; "" joins nothing.
-func openJoin(path string) (*haplog.Join, error) {
-	if path == "" {
-		return nil, nil
-	}
-	rp, err := report.OpenReplay(path)
-	if err != nil {
-		return nil, fmt.Errorf("--events: %w", err)
-	}
-	rep, _, err := rp.Report()
-	if err != nil {
-		return nil, fmt.Errorf("--events: %w", err)
-	}
-	j, err := haplog.NewJoin(rep, rp.Each)
-	if err != nil {
-		return nil, fmt.Errorf("--events: %w", err)
-	}
-	return j, nil
 }
 
 // writeLogsReport prints the text (unless --json -) and writes --json.

@@ -6,15 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/stickyprobe/stickyprobe/metrics"
-	"github.com/stickyprobe/stickyprobe/pipeline"
-	"github.com/stickyprobe/stickyprobe/redact"
+	"github.com/stickyprobe/stickyprobe/monitor"
 	"github.com/stickyprobe/stickyprobe/scenarios"
 	"github.com/urfave/cli/v2"
 )
@@ -108,96 +103,44 @@ func monitorCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return monitor(c.Context, cfg, c.App.ErrWriter)
+			return runMonitor(c.Context, cfg, c.App.ErrWriter)
 		},
 	}
 }
 
-type monitorConfig struct {
-	spec        scenarios.Spec
-	scenario    string
-	every       time.Duration
-	jitter      float64
-	lifetime    time.Duration
-	listen      string
-	textfile    string
-	maxBackends int
-	cycles      int
-	logFormat   string
-	haproxy     string           // --haproxy-socket (haproxy_socket.go)
-	haproxyLog  haproxyLogConfig // monitor_haproxylog.go
-}
-
-// minEvery keeps a typo (--every 1ms) from turning the monitor into a
-// load test; tests use a few hundred milliseconds.
-const minEvery = 100 * time.Millisecond
-
-func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
+func monitorConfigFromFlags(c *cli.Context) (monitor.Config, error) {
 	spec, err := monitorSpec(c)
 	if err != nil {
-		return monitorConfig{}, err
+		return monitor.Config{}, err
 	}
 	label := c.String("scenario-label")
 	if !c.IsSet("scenario-label") && spec.Name != "" {
 		label = spec.Name
 	}
-	cfg := monitorConfig{
-		spec:        spec,
-		scenario:    label,
-		every:       c.Duration("every"),
-		jitter:      c.Float64("jitter"),
-		lifetime:    c.Duration("session-lifetime"),
-		listen:      c.String("listen"),
-		textfile:    c.String("prom-textfile"),
-		maxBackends: c.Int("max-backends"),
-		cycles:      c.Int("cycles"),
-		logFormat:   c.String("log-format"),
-		haproxy:     c.String("haproxy-socket"),
+	addr := c.String("haproxy-socket")
+	cfg := monitor.Config{
+		Spec:        spec,
+		Scenario:    label,
+		Every:       c.Duration("every"),
+		Jitter:      c.Float64("jitter"),
+		Lifetime:    c.Duration("session-lifetime"),
+		Listen:      c.String("listen"),
+		Textfile:    c.String("prom-textfile"),
+		MaxBackends: c.Int("max-backends"),
+		Cycles:      c.Int("cycles"),
+		LogFormat:   c.String("log-format"),
+		Version:     version,
+		Watch: func(ctx context.Context, log *slog.Logger) (func(), error) {
+			return monitorLBWatch(ctx, addr, log) // haproxy_socket.go
+		},
 	}
-	if err := cfg.check(); err != nil {
+	if err := cfg.Check(); err != nil {
 		return cfg, err
 	}
-	if cfg.haproxyLog, err = haproxyLogFromFlags(c); err != nil {
+	if cfg.HAProxyLog, err = haproxyLogFromFlags(c); err != nil {
 		return cfg, err
 	}
-	// Cycles never overlap, and one must not outlast the schedule: a
-	// scenario's timed phase (soak's ten minutes) is cut to fit.
-	cfg.spec.MaxDuration = min(cfg.spec.MaxDuration, cfg.every)
-	for i := range cfg.spec.Phases {
-		if p := &cfg.spec.Phases[i]; p.Duration > cfg.spec.MaxDuration {
-			p.Duration = cfg.spec.MaxDuration
-		}
-	}
-	if err := cfg.spec.Validate(); err != nil {
-		return cfg, fmt.Errorf("--every %v: %w", cfg.every, err)
-	}
-	return cfg, checkMonitorPlan(cfg.spec, cfg.every)
-}
-
-// check refuses monitor settings out of range, naming the flag.
-func (cfg monitorConfig) check() error {
-	switch {
-	case cfg.every < minEvery:
-		return fmt.Errorf("--every %v: want at least %v", cfg.every, minEvery)
-	case cfg.jitter < 0 || cfg.jitter > 0.5:
-		return fmt.Errorf("--jitter %v: want 0..0.5", cfg.jitter)
-	case cfg.lifetime < 0:
-		return fmt.Errorf("--session-lifetime %v: want 0 or more", cfg.lifetime)
-	case cfg.scenario == "":
-		return fmt.Errorf("--scenario-label: want a name")
-	case cfg.maxBackends < 1:
-		return fmt.Errorf("--max-backends %d: want at least 1", cfg.maxBackends)
-	case cfg.cycles < 0:
-		return fmt.Errorf("--cycles %d: want 0 (forever) or more", cfg.cycles)
-	case cfg.logFormat != "text" && cfg.logFormat != "json":
-		return fmt.Errorf("--log-format %q: want text or json", cfg.logFormat)
-	}
-	if cfg.listen != "" {
-		if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
-			return fmt.Errorf("--listen %q: %v", cfg.listen, err)
-		}
-	}
-	return checkTextfileDir(cfg.textfile)
+	return cfg, cfg.Fit()
 }
 
 // monitorSpec is the spec of each cycle: --scenario's, with the flags
@@ -235,86 +178,13 @@ func monitorSpec(c *cli.Context) (scenarios.Spec, error) {
 	return spec, spec.Validate()
 }
 
-// checkTextfileDir fails fast, before any request, when the textfile
-// cannot be written where asked.
-func checkTextfileDir(path string) error {
-	if path == "" {
-		return nil
+// runMonitor runs the monitor and maps what stopped it to an exit code:
+// a stop by signal or --cycles is exit 0.
+func runMonitor(ctx context.Context, cfg monitor.Config, stderr io.Writer) error {
+	err := monitor.Run(ctx, cfg, stderr)
+	var cr *monitor.CannotRunError
+	if errors.As(err, &cr) {
+		return withCode(exitCannotRun, "%v", cr.Err)
 	}
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("--prom-textfile %s: %v", path, err)
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("--prom-textfile %s: %s is not a directory", path, dir)
-	}
-	return nil
-}
-
-// monitor runs cycles until ctx is canceled or --cycles is reached. A
-// stop is the normal end of a monitor, so it returns nil (exit 0).
-func monitor(ctx context.Context, cfg monitorConfig, stderr io.Writer) error {
-	log := newLogger(stderr, cfg.logFormat)
-	m := metrics.New(metrics.Options{Scenario: cfg.scenario, MaxBackends: cfg.maxBackends, Version: version})
-	p := pipeline.NewProber(cfg.spec, cfg.lifetime, nil)
-	// Fail before binding anything if the spec cannot run at all.
-	if err := p.Check(); err != nil {
-		return err
-	}
-	stopLB, err := monitorLBWatch(ctx, cfg.haproxy, log)
-	if err != nil {
-		return err
-	}
-	defer stopLB()
-	live := newLiveness(2*cfg.every + cfg.spec.MaxDuration + cfg.spec.Timeout)
-	srv, err := serveMetrics(cfg.listen, m, live, log)
-	if err != nil {
-		return withCode(exitCannotRun, "--listen %s: %v", cfg.listen, err)
-	}
-	defer srv.shutdown(log)
-	defer followHAProxyLog(ctx, cfg.haproxyLog, m, log)()
-	rate := "unlimited"
-	if cfg.spec.Rate > 0 {
-		rate = fmt.Sprintf("at most %g/s", cfg.spec.Rate)
-	}
-	log.Info("monitoring", "scenario", cfg.scenario, "targets", pipeline.Targets(cfg.spec, redact.New()), "every", cfg.every.String(),
-		"session_lifetime", cfg.lifetime.String(), "listen", srv.addr(), "textfile", cfg.textfile,
-		"per_cycle", fmt.Sprintf("%d sessions (+%d control) x %d requests, %s", cfg.spec.Sessions,
-			cfg.spec.Control(), cfg.spec.Requests, rate))
-
-	// The jitter is the seed's too: a monitor started with --seed waits the
-	// same waits.
-	sched := pipeline.Schedule{Every: cfg.every, Jitter: cfg.jitter, Cycles: cfg.cycles, Seed: rand.Uint64()}
-	if cfg.spec.Seed != 0 {
-		sched.Seed = uint64(cfg.spec.Seed)
-	}
-	err = sched.Run(ctx, func(ctx context.Context) (pipeline.CycleResult, error) { return p.Cycle(ctx, m) }, func(c pipeline.Cycle) {
-		live.beat(time.Now())
-		logCycle(log, c.Result, c.NextIn)
-		flushTextfile(log, m, cfg.textfile)
-		if c.Overran {
-			log.Warn("cycle overran --every; starting the next one now", "cycle", c.Result.Number, "every", cfg.every.String())
-		}
-	})
-	reason := "stopped by signal"
-	switch {
-	case errors.Is(err, pipeline.ErrCyclesDone):
-		reason = fmt.Sprintf("--cycles %d done", cfg.cycles)
-	case err != nil: // the spec was checked above; this is not the target's fault
-		return withCode(exitCannotRun, "cycle: %v", err)
-	}
-	log.Info("stopped", "reason", reason, "cycles", p.Cycles())
-	return nil
-}
-
-// flushTextfile writes the textfile after a cycle; a failure is logged,
-// not fatal: the next cycle tries again and /metrics still serves.
-func flushTextfile(log *slog.Logger, m *metrics.Metrics, path string) {
-	if path == "" {
-		return
-	}
-	if err := m.WriteTextfile(path); err != nil {
-		log.Error("textfile not written", "path", path, "err", err)
-	}
+	return err
 }

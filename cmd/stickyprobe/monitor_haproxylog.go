@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
-	"sync"
 
 	"github.com/stickyprobe/stickyprobe/haplog"
-	"github.com/stickyprobe/stickyprobe/metrics"
+	"github.com/stickyprobe/stickyprobe/monitor"
 	"github.com/urfave/cli/v2"
 )
 
@@ -21,16 +18,11 @@ func haproxyLogFlags() []cli.Flag {
 	}
 }
 
-// haproxyLogConfig is what --haproxy-log asks for; a zero path asks for
-// nothing.
-type haproxyLogConfig struct {
-	path   string
-	parser *haplog.Parser
-}
-
-func haproxyLogFromFlags(c *cli.Context) (haproxyLogConfig, error) {
-	cfg := haproxyLogConfig{path: c.String("haproxy-log")}
-	if cfg.path == "" {
+// haproxyLogFromFlags is what --haproxy-log asks for; a zero Path asks
+// for nothing.
+func haproxyLogFromFlags(c *cli.Context) (monitor.HAProxyLog, error) {
+	cfg := monitor.HAProxyLog{Path: c.String("haproxy-log")}
+	if cfg.Path == "" {
 		if c.IsSet("haproxy-log-format") {
 			return cfg, fmt.Errorf("--haproxy-log-format: only with --haproxy-log")
 		}
@@ -43,35 +35,6 @@ func haproxyLogFromFlags(c *cli.Context) (haproxyLogConfig, error) {
 			return cfg, fmt.Errorf("--haproxy-log-format: %v", err)
 		}
 	}
-	cfg.parser = haplog.NewParser(f, nil)
+	cfg.Parser = haplog.NewParser(f, nil)
 	return cfg, nil
-}
-
-// followHAProxyLog reads the log into m's haproxy series until ctx ends
-// or the returned stop is called; a file it cannot open is logged, not
-// fatal: the probe's own series matter more.
-func followHAProxyLog(ctx context.Context, cfg haproxyLogConfig, m *metrics.Metrics, log *slog.Logger) (stop func()) {
-	if cfg.path == "" {
-		return func() {}
-	}
-	h := m.HAProxyLog()
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	r, err := haplog.Follow(ctx, cfg.path, true)
-	if err != nil {
-		log.Error("--haproxy-log not followed", "path", cfg.path, "err", err)
-		cancel()
-		return func() {}
-	}
-	rd := &haplog.Reader{Parser: cfg.parser, Observe: h.Line, OnChange: h.Change}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer r.Close()
-		if err := rd.Read(cfg.path, r, h.Add); err != nil {
-			log.Error("--haproxy-log: reading stopped", "path", cfg.path, "err", err)
-		}
-	}()
-	log.Info("following HAProxy's log", "path", cfg.path)
-	return func() { cancel(); wg.Wait() }
 }

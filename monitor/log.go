@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"context"
@@ -13,7 +13,9 @@ import (
 	"github.com/stickyprobe/stickyprobe/report"
 )
 
-func newLogger(w io.Writer, format string) *slog.Logger {
+// NewLogger is the monitor's logger on w: format "json" for one JSON
+// object a line, anything else for slog's key=value text.
+func NewLogger(w io.Writer, format string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
@@ -46,11 +48,11 @@ func cycleDetails(res pipeline.CycleResult) []any {
 	return attrs
 }
 
-// logCycle writes the cycle's one line and, for each cause of broken
+// LogCycle writes the cycle's one line and, for each cause of broken
 // sessions, one sampled session's timeline. Token values in timelines are
 // the affinity token's only (the LB's server id): events never hold other
 // cookies.
-func logCycle(log *slog.Logger, res pipeline.CycleResult, nextIn time.Duration) {
+func LogCycle(log *slog.Logger, res pipeline.CycleResult, nextIn time.Duration) {
 	rep := res.Report
 	c := rep.Summary
 	attrs := []any{

@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"bufio"
@@ -33,7 +33,7 @@ func failedCycle() pipeline.CycleResult {
 
 func TestLogCycleJSON(t *testing.T) {
 	var buf bytes.Buffer
-	logCycle(newLogger(&buf, "json"), failedCycle(), 30*time.Second)
+	LogCycle(NewLogger(&buf, "json"), failedCycle(), 30*time.Second)
 	var lines []map[string]any
 	sc := bufio.NewScanner(&buf)
 	for sc.Scan() {
@@ -74,7 +74,7 @@ func TestLogCycleInterrupted(t *testing.T) {
 	var buf bytes.Buffer
 	res := failedCycle()
 	res.Interrupted = true
-	logCycle(newLogger(&buf, "text"), res, 0)
+	LogCycle(NewLogger(&buf, "text"), res, 0)
 	out := buf.String()
 	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "not judged") || strings.Contains(out, "broken session") {
 		t.Errorf("an interrupted cycle logs one line and judges nothing, got:\n%s", out)
