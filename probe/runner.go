@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -197,6 +198,7 @@ func (r *Runner) RunPhase(ctx context.Context, p scenarios.Phase, out chan<- Eve
 dispatch:
 	for n := 0; ph.more(n, r.now()); n++ {
 		r.rng.Shuffle(len(sessions), func(i, j int) { sessions[i], sessions[j] = sessions[j], sessions[i] })
+		rotateControl(sessions, n)
 		if !r.thinkRound(runCtx, ph, sessions) {
 			break
 		}
@@ -323,6 +325,32 @@ func (r *Runner) newTarget(u *url.URL, base *target) *target {
 		t.shown += t.via
 	}
 	return t
+}
+
+// rotateControl puts the control sessions, in the places the shuffle gave
+// them, in the order of their ids rotated by round. A round-robin LB that
+// balances only unpinned requests hands the control requests of a round
+// the next backends in turn; with a random order each round, a control
+// session keeps its backend whenever the order repeats (one round in six
+// with three of them), and with few requests the whole group can stay put
+// by chance: an inconclusive verdict on a sticky LB. Rotating changes every
+// control session's place each round, so behind such an LB each switches.
+func rotateControl(sessions []*session, round int) {
+	var places []int
+	var control []*session
+	for i, s := range sessions {
+		if s.control {
+			places = append(places, i)
+			control = append(control, s)
+		}
+	}
+	if len(control) < 2 {
+		return
+	}
+	slices.SortFunc(control, func(a, b *session) int { return a.id - b.id })
+	for j, at := range places {
+		sessions[at] = control[(j+round)%len(control)]
+	}
 }
 
 // thinkRound waits, before a round, until every session in it has had its

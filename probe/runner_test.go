@@ -947,3 +947,36 @@ func TestThinkTimeDoesNotFreezeTheOrder(t *testing.T) {
 		t.Errorf("only %d of %d places changed after round 1 (%v): think times must not freeze the order", moved, all, order)
 	}
 }
+
+// A round-robin LB that balances only unpinned requests, with as many
+// control sessions as backends, hands each control session the backend of
+// its place among the control requests of a round: if that order stayed,
+// no control session would switch and a sticky LB would look as if the
+// probe could not see breakage (inconclusive). The control sessions'
+// order rotates each round, so every one of them switches.
+func TestControlSessionsSwitchBehindRoundRobin(t *testing.T) {
+	for seed := int64(1); seed <= 40; seed++ {
+		lb := &fakeLB{sticky: true}
+		srv := startLB(t, lb)
+		spec := testSpec(t, srv.URL)
+		spec.Sessions, spec.Requests, spec.ControlSessions, spec.Concurrency, spec.Seed = 6, 3, 3, 1, seed
+		events, _, err := runAll(t, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]map[string]bool{}
+		for _, ev := range events {
+			if ev.Control {
+				if seen[ev.Session] == nil {
+					seen[ev.Session] = map[string]bool{}
+				}
+				seen[ev.Session][ev.Backend] = true
+			}
+		}
+		for id, bs := range seen {
+			if len(bs) < 2 {
+				t.Errorf("seed %d: control session %d saw only %v", seed, id, bs)
+			}
+		}
+	}
+}
