@@ -22,6 +22,16 @@
 //   - Stats aggregates records into per-server counts and a timeline whose
 //     bucket widens (and merges) when it would exceed MaxBuckets, so memory
 //     stays bounded whatever the time span; Judge turns them into a verdict.
+//   - Follow (follow.go) reads a growing file across rotation, as tail -F.
+//   - Join (join.go) pairs the switches of a probe run's report with the
+//     log lines of those very requests: by the probe's mark header when the
+//     log captured it, else by client address and port within the request's
+//     time, and says whether HAProxy's status confirms the report's cause.
+//   - Text and JSON (text.go, json.go) render a Summary.
 //
 // The mapping from statuses to stickyprobe's cause words is in cause.go.
+//
+// Records handed to Reader's callback point into its read buffer, to read
+// millions of lines without allocating; whatever keeps a string (Stats'
+// keys, the join, metric labels) copies it.
 package haplog

@@ -23,8 +23,10 @@ const (
 // requests beyond MaxKeys distinct ones.
 const Other = "(other)"
 
-// Key names one server as the log names it.
+// Key names one server as the log names it, on one node: the host of the
+// syslog header ("" without one), so two LB nodes that disagree show apart.
 type Key struct {
+	Node     string `json:"node,omitempty"`
 	Frontend string `json:"frontend"`
 	Backend  string `json:"backend"`
 	Server   string `json:"server"`
@@ -145,17 +147,17 @@ func (s *Stats) Add(r *Record) {
 }
 
 func (s *Stats) server(r *Record) *Counts {
-	k := Key{r.Frontend, r.Backend, r.Server}
+	k := Key{r.Host, r.Frontend, r.Backend, r.Server}
 	if c := s.servers[k]; c != nil {
 		return c
 	}
 	if len(s.servers) >= MaxKeys {
-		k = Key{Other, Other, Other}
+		k = Key{Other, Other, Other, Other}
 		if c := s.servers[k]; c != nil {
 			return c
 		}
 	} else {
-		k = Key{strings.Clone(k.Frontend), strings.Clone(k.Backend), strings.Clone(k.Server)}
+		k = Key{strings.Clone(k.Node), strings.Clone(k.Frontend), strings.Clone(k.Backend), strings.Clone(k.Server)}
 	}
 	c := &Counts{}
 	s.servers[k] = c
@@ -200,6 +202,9 @@ func (s *Stats) Servers() []ServerCounts {
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i].Key, out[j].Key
+		if a.Node != b.Node {
+			return a.Node < b.Node
+		}
 		if a.Frontend != b.Frontend {
 			return a.Frontend < b.Frontend
 		}

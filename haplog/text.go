@@ -69,9 +69,10 @@ func (s Summary) header(w io.Writer) {
 func (s Summary) clientTable(w io.Writer) {
 	fmt.Fprintf(w, "\nClient cookie status (what the request's persistence cookie did), per server:\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "FRONTEND\tBACKEND\tSERVER\tREQUESTS\t%s\tother\t5xx\tREDISPATCHED\t\n", strings.Join(strings.Split(ClientStatuses, ""), "\t"))
+	nodes := s.hasNodes()
+	fmt.Fprintf(tw, "%sFRONTEND\tBACKEND\tSERVER\tREQUESTS\t%s\tother\t5xx\tREDISPATCHED\t\n", nodeCol(nodes, "NODE"), strings.Join(strings.Split(ClientStatuses, ""), "\t"))
 	row := func(k Key, c *Counts) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t", k.Frontend, k.Backend, k.Server, c.Requests)
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%d\t", nodeCol(nodes, k.Node), k.Frontend, k.Backend, k.Server, c.Requests)
 		for i := 0; i <= len(ClientStatuses); i++ {
 			var n int64
 			for _, v := range c.Pair[i] {
@@ -84,16 +85,17 @@ func (s Summary) clientTable(w io.Writer) {
 	for _, sc := range s.Stats.Servers() {
 		row(sc.Key, &sc.Counts)
 	}
-	row(Key{"TOTAL", "", ""}, &s.Stats.Total)
+	row(Key{Frontend: "TOTAL"}, &s.Stats.Total)
 	tw.Flush()
 }
 
 func (s Summary) serverTable(w io.Writer) {
 	fmt.Fprintf(w, "\nServer cookie status (what HAProxy did with the cookie on the response), per server:\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "FRONTEND\tBACKEND\tSERVER\t%s\tother\t\n", strings.Join(strings.Split(ServerStatuses, ""), "\t"))
+	nodes := s.hasNodes()
+	fmt.Fprintf(tw, "%sFRONTEND\tBACKEND\tSERVER\t%s\tother\t\n", nodeCol(nodes, "NODE"), strings.Join(strings.Split(ServerStatuses, ""), "\t"))
 	row := func(k Key, c *Counts) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t", k.Frontend, k.Backend, k.Server)
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t", nodeCol(nodes, k.Node), k.Frontend, k.Backend, k.Server)
 		for j := 0; j < len(ServerStatuses); j++ {
 			fmt.Fprintf(tw, "%d\t", c.ByServer(ServerStatuses[j]))
 		}
@@ -102,7 +104,7 @@ func (s Summary) serverTable(w io.Writer) {
 	for _, sc := range s.Stats.Servers() {
 		row(sc.Key, &sc.Counts)
 	}
-	row(Key{"TOTAL", "", ""}, &s.Stats.Total)
+	row(Key{Frontend: "TOTAL"}, &s.Stats.Total)
 	tw.Flush()
 }
 
@@ -179,3 +181,21 @@ func (s Summary) unreadable(w io.Writer) {
 
 // Verdict is a shorthand for callers mapping the verdict to an exit code.
 func (s Summary) Verdict() report.Verdict { return s.Judged.Verdict }
+
+// hasNodes reports whether any line named its host, so the tables need a
+// NODE column.
+func (s Summary) hasNodes() bool {
+	for _, sc := range s.Stats.Servers() {
+		if sc.Node != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func nodeCol(on bool, v string) string {
+	if !on {
+		return ""
+	}
+	return v + "\t"
+}

@@ -27,8 +27,7 @@ func fanOut(ctx context.Context, play func(context.Context, chan<- probe.Event) 
 	ch := make(chan probe.Event, 1024)
 	done := make(chan error, 1)
 	go func() { done <- play(ctx, ch) }()
-	var ev probe.Event // one for the whole run: sinks must not keep it
-	for ev = range ch {
+	for ev := range ch {
 		for _, s := range sinks {
 			s.Add(&ev)
 		}

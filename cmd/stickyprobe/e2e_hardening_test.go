@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -119,7 +120,8 @@ func TestForcedExitNamesUnwrittenOutputs(t *testing.T) {
 	h := startLB(t, preset(t, "textbook"))
 	dir := t.TempDir()
 	har, events := filepath.Join(dir, "x.har"), filepath.Join(dir, "e.jsonl")
-	cmd := exec.Command(binary(t), "run", "--sessions", "100", "--requests", "1000", "--rate", "200", "--har", har, "--har-all", "--events", events, h.URL())
+	cmd := exec.Command(binary(t), "run", "--sessions", "100", "--requests", "1000", "--rate", "200", "--max-duration", "10m",
+		"--har", har, "--har-all", "--events", events, h.URL())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -140,9 +142,20 @@ func TestForcedExitNamesUnwrittenOutputs(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
 		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "forced exit: not written: ") || !strings.Contains(stderr.String(), "--har "+har) ||
-		!strings.Contains(stderr.String(), "--events "+events+" (no trailer") {
-		t.Errorf("stderr does not name the unwritten outputs:\n%s", stderr.String())
+	if !strings.Contains(stderr.String(), "forced exit: not written: ") || !strings.Contains(stderr.String(), "--har "+har) {
+		t.Errorf("stderr does not name the unwritten HAR:\n%s", stderr.String())
+	}
+	// The events file is streamed: named as unfinished, or finished.
+	if !strings.Contains(stderr.String(), "--events "+events+" (no trailer") {
+		rp, err := report.OpenReplay(events)
+		if err == nil {
+			if _, _, err = rp.Report(); err == nil && len(rp.Warnings()) > 0 {
+				err = errors.New(strings.Join(rp.Warnings(), "; "))
+			}
+		}
+		if err != nil {
+			t.Errorf("the events file is not named as unfinished, yet it is not whole: %v", err)
+		}
 	}
 	if _, err := os.Stat(har); !os.IsNotExist(err) {
 		t.Errorf("the HAR exists after a forced exit (%v): it must be whole or absent", err)

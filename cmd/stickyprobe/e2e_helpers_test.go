@@ -91,7 +91,10 @@ func probeRun(t *testing.T, args ...string) probeResult {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	res := probeResult{code: run(ctx, full, &stdout, &stderr), jsonPath: jsonPath, eventsPath: eventsPath}
+	cliMu.Lock() // parallel tests: see cliMu
+	code := run(ctx, full, &stdout, &stderr)
+	cliMu.Unlock()
+	res := probeResult{code: code, jsonPath: jsonPath, eventsPath: eventsPath}
 	res.stdout, res.stderr = stdout.String(), stderr.String()
 	if data, err := os.ReadFile(jsonPath); err == nil {
 		res.report = new(report.Report)

@@ -103,7 +103,7 @@ type errorString string
 func (e errorString) Error() string { return string(e) }
 
 // inputFlags name files a command reads.
-var inputFlags = []string{"scenario", "resume"}
+var inputFlags = []string{"scenario", "resume", "haproxy-log"}
 
 // fileOutputFlags are the flags of a command that name a file it writes.
 func fileOutputFlags(cmd *cli.Command) []string {

@@ -154,28 +154,7 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 		logFormat:   c.String("log-format"),
 		haproxy:     c.String("haproxy-socket"),
 	}
-	switch {
-	case cfg.every < minEvery:
-		return cfg, fmt.Errorf("--every %v: want at least %v", cfg.every, minEvery)
-	case cfg.jitter < 0 || cfg.jitter > 0.5:
-		return cfg, fmt.Errorf("--jitter %v: want 0..0.5", cfg.jitter)
-	case cfg.lifetime < 0:
-		return cfg, fmt.Errorf("--session-lifetime %v: want 0 or more", cfg.lifetime)
-	case cfg.scenario == "":
-		return cfg, fmt.Errorf("--scenario-label: want a name")
-	case cfg.maxBackends < 1:
-		return cfg, fmt.Errorf("--max-backends %d: want at least 1", cfg.maxBackends)
-	case cfg.cycles < 0:
-		return cfg, fmt.Errorf("--cycles %d: want 0 (forever) or more", cfg.cycles)
-	case cfg.logFormat != "text" && cfg.logFormat != "json":
-		return cfg, fmt.Errorf("--log-format %q: want text or json", cfg.logFormat)
-	}
-	if cfg.listen != "" {
-		if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
-			return cfg, fmt.Errorf("--listen %q: %v", cfg.listen, err)
-		}
-	}
-	if err := checkTextfileDir(cfg.textfile); err != nil {
+	if err := cfg.check(); err != nil {
 		return cfg, err
 	}
 	if cfg.haproxyLog, err = haproxyLogFromFlags(c); err != nil {
@@ -193,6 +172,32 @@ func monitorConfigFromFlags(c *cli.Context) (monitorConfig, error) {
 		return cfg, fmt.Errorf("--every %v: %w", cfg.every, err)
 	}
 	return cfg, checkMonitorPlan(cfg.spec, cfg.every)
+}
+
+// check refuses monitor settings out of range, naming the flag.
+func (cfg monitorConfig) check() error {
+	switch {
+	case cfg.every < minEvery:
+		return fmt.Errorf("--every %v: want at least %v", cfg.every, minEvery)
+	case cfg.jitter < 0 || cfg.jitter > 0.5:
+		return fmt.Errorf("--jitter %v: want 0..0.5", cfg.jitter)
+	case cfg.lifetime < 0:
+		return fmt.Errorf("--session-lifetime %v: want 0 or more", cfg.lifetime)
+	case cfg.scenario == "":
+		return fmt.Errorf("--scenario-label: want a name")
+	case cfg.maxBackends < 1:
+		return fmt.Errorf("--max-backends %d: want at least 1", cfg.maxBackends)
+	case cfg.cycles < 0:
+		return fmt.Errorf("--cycles %d: want 0 (forever) or more", cfg.cycles)
+	case cfg.logFormat != "text" && cfg.logFormat != "json":
+		return fmt.Errorf("--log-format %q: want text or json", cfg.logFormat)
+	}
+	if cfg.listen != "" {
+		if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
+			return fmt.Errorf("--listen %q: %v", cfg.listen, err)
+		}
+	}
+	return checkTextfileDir(cfg.textfile)
 }
 
 // monitorSpec is the spec of each cycle: --scenario's, with the flags
