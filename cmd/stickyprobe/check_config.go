@@ -33,9 +33,9 @@ func checkConfigCommand() *cli.Command {
 			checkConfigExitCodes,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Usage: "the `URL` users open: checks the cookie's domain against its host"},
-			&cli.DurationFlag{Name: "think", Usage: "the longest pause between two requests of a user: maxidle, maxlife and a stick table's expire must outlast it"},
-			&cli.IntFlag{Name: "sessions", Value: 1000, Usage: "users at once a stick table must hold"},
-			&cli.IntFlag{Name: "token-len", Value: 32, Usage: "length of the session ids a string stick table stores"},
+			&cli.DurationFlag{Name: "think", Usage: "the longest pause (`DURATION`) between two requests of a user: maxidle, maxlife and a stick table's expire must outlast it"},
+			&cli.IntFlag{Name: "sessions", Value: 1000, Usage: "`N` users at once a stick table must hold"},
+			&cli.IntFlag{Name: "token-len", Value: 32, Usage: "`LENGTH` of the session ids a string stick table stores"},
 			&cli.StringSliceFlag{Name: "ignore", Usage: "silence finding `ID` (or ID@BACKEND; repeatable)"},
 			&cli.StringFlag{Name: "json", Usage: "write the findings as JSON (schema " + hacheck.Schema + ") to `FILE` (- for stdout)"},
 			&cli.BoolFlag{Name: "no-haproxy", Usage: "do not run haproxy -c"},

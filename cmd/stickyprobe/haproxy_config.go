@@ -14,8 +14,8 @@ import (
 
 func haproxyConfigFlag() cli.Flag {
 	return &cli.StringSliceFlag{Name: "haproxy-config", Category: catLB,
-		Usage: "the haproxy.cfg of the LB probed (repeatable: one per LB node): the report ties each cause to the config lines behind it " +
-			"(as `stickyprobe check-config` finds them), names the backend that serves the URL, and --on-backend-loss defaults to what the config implies " +
+		Usage: "the haproxy.cfg `FILE` of the LB probed (repeatable: one per LB node): the report ties each cause to the config lines behind it " +
+			"(as stickyprobe check-config finds them), names the backend that serves the URL, and --on-backend-loss defaults to what the config implies " +
 			"(option redispatch: failover-stay; hashing alone: failover-return)"}
 }
 
