@@ -142,3 +142,30 @@ func (r probeResult) mustReport(t *testing.T) *report.Report {
 const labHost = labrun.Host
 
 var labSources24 = labrun.Sources24
+
+// outage is one backend going away during a run: after a pause from the
+// previous outage's end (or the schedule's start), for down.
+type outage struct {
+	backend     string
+	after, down time.Duration
+}
+
+// startOutages stops and restarts l's backends as plan says, in the
+// background; the returned wait blocks until the last is back.
+func startOutages(t *testing.T, l *lab.Lab, plan ...outage) (wait func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, o := range plan {
+			time.Sleep(o.after)
+			b := l.Backend(o.backend)
+			b.Stop()
+			time.Sleep(o.down)
+			if err := b.Start(); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	return func() { <-done }
+}

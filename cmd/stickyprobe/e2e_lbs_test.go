@@ -322,20 +322,10 @@ func otherLossRun(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
 func lossRunOn(t *testing.T, cfg lab.LBConfig, args ...string) probeResult {
 	t.Helper()
 	l := startOtherLB(t, cfg, lab.BackendOptions{})
-	s1 := l.Backend("server1")
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		time.Sleep(2 * time.Second)
-		s1.Stop()
-		time.Sleep(2500 * time.Millisecond)
-		if err := s1.Start(); err != nil {
-			t.Error(err)
-		}
-	}()
+	wait := startOutages(t, l, outage{"server1", 2 * time.Second, 2500 * time.Millisecond})
 	res := probeRun(t, append(append([]string{"--sessions", "30", "--requests", "40", "--rate", "150", "--concurrency", "10"},
 		args...), nodeArgs(l.LB)...)...)
-	<-done
+	wait()
 	return res
 }
 

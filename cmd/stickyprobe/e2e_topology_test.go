@@ -171,21 +171,11 @@ func TestBalanceSourceFromFortyAddresses(t *testing.T) {
 func lossRun(t *testing.T, cfg lab.HAProxyConfig, args ...string) probeResult {
 	t.Helper()
 	l := startLab(t, cfg)
-	s1 := l.Backend("server1")
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		time.Sleep(2 * time.Second)
-		s1.Stop()
-		time.Sleep(2500 * time.Millisecond)
-		if err := s1.Start(); err != nil {
-			t.Error(err)
-		}
-	}()
+	wait := startOutages(t, l, outage{"server1", 2 * time.Second, 2500 * time.Millisecond})
 	// 33 sessions × 40 requests at 150/s: about 9 s.
 	res := probeRun(t, append(append([]string{"--sessions", "30", "--requests", "40", "--rate", "150", "--concurrency", "10"}, args...),
 		hostArgs(l.LB.(*lab.HAProxy))...)...)
-	<-done
+	wait()
 	return res
 }
 
@@ -332,24 +322,13 @@ func TestRollingRestartOfBackends(t *testing.T) {
 	cfg := preset(t, "textbook")
 	cfg.BackendLines = []string{"option redispatch"}
 	l := startLab(t, cfg)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for _, name := range []string{"server1", "server2"} {
-			time.Sleep(1500 * time.Millisecond)
-			b := l.Backend(name)
-			b.Stop()
-			time.Sleep(2500 * time.Millisecond)
-			if err := b.Start(); err != nil {
-				t.Error(err)
-			}
-		}
-	}()
+	wait := startOutages(t, l, outage{"server1", 1500 * time.Millisecond, 2500 * time.Millisecond},
+		outage{"server2", 1500 * time.Millisecond, 2500 * time.Millisecond})
 	// A request in flight when a backend dies fails, as a real user's would:
 	// allow a few, so the verdict is about the moves.
 	res := probeRun(t, append([]string{"--sessions", "30", "--requests", "50", "--rate", "150", "--concurrency", "10", "--max-error-rate", "0.01"},
 		hostArgs(l.LB.(*lab.HAProxy))...)...)
-	<-done
+	wait()
 	rep := res.mustReport(t)
 	if res.code != exitPass || rep.Summary.Broken != 0 || rep.BackendLoss == nil {
 		t.Fatalf("exit %d, broken %d, causes %v, errors %v, reasons %q, loss %+v: want a pass, every move expected",
