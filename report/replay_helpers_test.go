@@ -89,6 +89,18 @@ func header(opts Options, run Run, evs []probe.Event) EventsHeader {
 // save writes an events file; without a trailer when run is nil.
 func save(t testing.TB, h EventsHeader, evs []probe.Event, run *Run) []byte {
 	t.Helper()
+	return saveWith(t, h, evs, func(enc *EventEncoder) error {
+		if run == nil {
+			return nil
+		}
+		return enc.Close(*run)
+	})
+}
+
+// saveWith writes an events file whose end close writes (a trailer, or
+// nothing for a killed run).
+func saveWith(t testing.TB, h EventsHeader, evs []probe.Event, close func(*EventEncoder) error) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	enc, err := NewEventEncoder(&buf, h)
 	if err != nil {
@@ -99,10 +111,8 @@ func save(t testing.TB, h EventsHeader, evs []probe.Event, run *Run) []byte {
 			t.Fatal(err)
 		}
 	}
-	if run != nil {
-		if err := enc.Close(*run); err != nil {
-			t.Fatal(err)
-		}
+	if err := close(enc); err != nil {
+		t.Fatal(err)
 	}
 	return buf.Bytes()
 }

@@ -72,20 +72,7 @@ func liveLossReport(evs []probe.Event, opts Options, st *LBState, j *ConfigJoin)
 
 func saveReport(t *testing.T, h EventsHeader, evs []probe.Event, rep *Report) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	enc, err := NewEventEncoder(&buf, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range evs {
-		if err := enc.Encode(&evs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := enc.CloseReport(testRun(), rep); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return saveWith(t, h, evs, func(enc *EventEncoder) error { return enc.CloseReport(testRun(), rep) })
 }
 
 func lossOptions() Options {

@@ -125,12 +125,7 @@ func TestBinaryInterruptWritesPartialReport(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		cmd.Process.Kill()
+	if !exitsWithin(cmd, 15*time.Second) {
 		t.Fatal("still running 15 s after Ctrl-C")
 	}
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
@@ -214,5 +209,20 @@ func TestLabCommandShowsEveryConfig(t *testing.T) {
 		if !strings.Contains(line, verdict) {
 			t.Errorf("config %s: want %s in its row, got %q\n%s", name, verdict, line, stdout)
 		}
+	}
+}
+
+// exitsWithin waits for the started cmd to exit; past d it kills it (and
+// reaps it) and reports false.
+func exitsWithin(cmd *exec.Cmd, d time.Duration) bool {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		cmd.Process.Kill()
+		<-done
+		return false
 	}
 }

@@ -129,12 +129,7 @@ func TestForcedExitNamesUnwrittenOutputs(t *testing.T) {
 	// Two different signals: two of one kind sent together may merge.
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		cmd.Process.Kill()
+	if !exitsWithin(cmd, 15*time.Second) {
 		t.Fatal("still running 15 s after two signals")
 	}
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {

@@ -31,12 +31,7 @@ func serveLabBinary(t *testing.T, name string) (resolve []string, url, control s
 	}
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
+		if !exitsWithin(cmd, 10*time.Second) {
 			t.Error("lab --serve still running 10 s after Ctrl-C")
 		}
 	})
